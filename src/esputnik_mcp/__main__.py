@@ -1,0 +1,3 @@
+from esputnik_mcp.cli import main
+
+raise SystemExit(main())

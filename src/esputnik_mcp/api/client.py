@@ -1,0 +1,89 @@
+"""The eSputnik API client: one object, its operations grouped by area."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+
+import anyio
+import httpx2 as httpx
+
+from esputnik_mcp.api.account import AccountApi
+from esputnik_mcp.api.contacts import ContactsApi
+from esputnik_mcp.api.custom_fields import CustomFieldsApi
+from esputnik_mcp.api.events import EventsApi
+from esputnik_mcp.api.http import DEFAULT_BASE_URL, HttpCore, Timeouts
+from esputnik_mcp.api.limiter import DEFAULT_RATES, Rate
+from esputnik_mcp.api.messages import MessagesApi
+from esputnik_mcp.api.orders import OrdersApi
+from esputnik_mcp.api.retry import RetryPolicy
+from esputnik_mcp.api.segments import SegmentsApi
+from esputnik_mcp.api.templates import TemplatesApi
+from esputnik_mcp.api.unsubscribes import UnsubscribesApi
+
+
+class ESputnikClient:
+    """Async client of the eSputnik REST API.
+
+    ``transport`` decides how bytes move: the network by default, an ASGI app (the sandbox) or a
+    ``MockTransport`` in tests. Use it as an async context manager, or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeouts: Timeouts | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rates: Mapping[str, Rate] = DEFAULT_RATES,
+        bulk_concurrency: int = 4,
+        max_response_bytes: int = 16 * 1024 * 1024,
+        user_agent: str = "esputnik-mcp",
+        jitter: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.http = HttpCore(
+            api_key=api_key,
+            base_url=base_url,
+            transport=transport,
+            policy=retry_policy or RetryPolicy(),
+            timeouts=timeouts or Timeouts(),
+            rates=rates,
+            max_response_bytes=max_response_bytes,
+            user_agent=user_agent,
+            jitter=jitter,
+            sleep=sleep,
+            clock=clock,
+        )
+        self.account = AccountApi(self.http)
+        self.contacts = ContactsApi(self.http, concurrency=bulk_concurrency)
+        self.custom_fields = CustomFieldsApi(self.http)
+        self.unsubscribes = UnsubscribesApi(self.http)
+        self.segments = SegmentsApi(self.http, concurrency=bulk_concurrency)
+        self.messages = MessagesApi(self.http, concurrency=bulk_concurrency)
+        self.templates = TemplatesApi(self.http)
+        self.events = EventsApi(self.http)
+        self.orders = OrdersApi(self.http, concurrency=bulk_concurrency)
+
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    def __repr__(self) -> str:
+        return f"ESputnikClient(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> ESputnikClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,236 @@
+"""Contacts (esputnik-api.md §4)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from pydantic import BaseModel
+
+from esputnik_mcp.api._parse import page, parse, parse_list
+from esputnik_mcp.api.errors import RequestValidationError
+from esputnik_mcp.api.http import Endpoint, HttpCore
+from esputnik_mcp.api.limiter import CONTACT_SEARCH, CONTACT_WRITE
+from esputnik_mcp.api.limits import CONTACTS_PER_BULK, FORBIDDEN_KEY_CHARACTERS, MAX_ROWS
+from esputnik_mcp.api.models import (
+    BulkOptions,
+    BulkUpdateResult,
+    Contact,
+    ContactEmail,
+    ContactInput,
+    DedupeOn,
+    ImportStatus,
+    SubscribeResult,
+)
+from esputnik_mcp.api.paging import ChunkOutcome, Page, check_page, chunked, iterate_pages, run_chunks
+from esputnik_mcp.api.retry import Safety
+
+# POST /v1/contact is an upsert (SPEC addContact): repeating it leaves the same contact, so it is
+# retried like an idempotent write. A repeat within a minute answers 409 (ConflictError).
+ADD = Endpoint("POST", "/v1/contact", Safety.IDEMPOTENT, "addContact", CONTACT_WRITE)
+GET = Endpoint("GET", "/v1/contact/{id}", Safety.READ, "getContact")
+UPDATE = Endpoint("PUT", "/v1/contact/{id}", Safety.IDEMPOTENT, "updateContact", CONTACT_WRITE, expect="text")
+DELETE = Endpoint("DELETE", "/v1/contact/{id}", Safety.IDEMPOTENT, "deleteContact_1", expect="text")
+DELETE_BY_EXTERNAL_ID = Endpoint("DELETE", "/v1/contact", Safety.IDEMPOTENT, "deleteContact", expect="text")
+SEARCH = Endpoint("GET", "/v1/contacts", Safety.READ, "searchContacts", CONTACT_SEARCH)
+# Bulk add/update is an upsert too; a repeat finds the contacts it created and changes nothing more.
+BULK = Endpoint("POST", "/v1/contacts", Safety.IDEMPOTENT, "contactsBulkUpdate", CONTACT_WRITE)
+IMPORT_STATUS = Endpoint("GET", "/v1/importstatus/{sessionId}", Safety.READ, "getImportSessionStatus")
+EMAILS = Endpoint("GET", "/v1/contacts/email", Safety.READ, "getContactEmails")
+# Subscribe generates a subscribeFromApi event that usually sends a confirmation email: unrepeatable.
+SUBSCRIBE = Endpoint("POST", "/v1/contact/subscribe", Safety.UNREPEATABLE, "subscribeContact", CONTACT_WRITE)
+
+# GET /v1/contacts/email takes the ids comma-separated in the query; no limit is documented.
+# Asking for at most this many at a time keeps the URL short.
+EMAIL_IDS_PER_REQUEST = 200
+
+
+class _IdResult(BaseModel):
+    id: int
+
+
+def check_event_key(value: str, what: str) -> None:
+    """Refuse an event type key that eSputnik would reject (≤ 100 characters, no forbidden ones)."""
+    if not value.strip():
+        raise RequestValidationError(f"{what} must not be empty")
+    if len(value) > 100:
+        raise RequestValidationError(f"{what} is {len(value)} characters long; eSputnik allows 100")
+    bad = sorted({c for c in value if c in FORBIDDEN_KEY_CHARACTERS})
+    if bad:
+        raise RequestValidationError(f"{what} contains characters eSputnik forbids: {' '.join(bad)}")
+
+
+class ContactsApi:
+    def __init__(self, http: HttpCore, *, concurrency: int) -> None:
+        self._http = http
+        self._concurrency = concurrency
+
+    async def upsert(self, contact: ContactInput) -> int:
+        """Create a contact, or update the one with the same channel value or external id; its id."""
+        response = await self._http.call(ADD, json_body=contact.wire())
+        data = response.data
+        if isinstance(data, int | str):  # the old API sent the bare id
+            data = {"id": data}
+        return parse(_IdResult, data, ADD).id
+
+    async def get(self, contact_id: int) -> Contact:
+        response = await self._http.call(GET, path_params={"id": contact_id})
+        return parse(Contact, response.data, GET)
+
+    async def update(self, contact_id: int, contact: ContactInput) -> str:
+        """Update a contact by id (restores a deleted one); eSputnik's plain-text confirmation."""
+        response = await self._http.call(UPDATE, path_params={"id": contact_id}, json_body=contact.wire())
+        return str(response.data)
+
+    async def delete(self, contact_id: int, *, erase: bool = False) -> str:
+        """Delete by id. ``erase=True`` removes the contact and all its data for good (GDPR)."""
+        response = await self._http.call(DELETE, path_params={"id": contact_id}, params={"erase": erase})
+        return str(response.data)
+
+    async def delete_by_external_id(self, external_customer_id: str, *, erase: bool = False) -> str:
+        if not external_customer_id.strip():
+            raise RequestValidationError("external_customer_id must not be empty")
+        response = await self._http.call(
+            DELETE_BY_EXTERNAL_ID, params={"externalCustomerId": external_customer_id, "erase": erase}
+        )
+        return str(response.data)
+
+    async def search(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_customer_id: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        start_index: int = 1,
+        max_rows: int = MAX_ROWS,
+        sort_by_id: bool = False,
+    ) -> Page[Contact]:
+        """One page of contacts matching every filter given (none: all contacts).
+
+        ``sort_by_id`` orders by contact id, which eSputnik allows only without filters.
+        """
+        check_page(start_index, max_rows)
+        filters = {
+            "externalCustomerId": external_customer_id,
+            "email": email,
+            "sms": phone,
+            "firstname": first_name,
+            "lastname": last_name,
+        }
+        if sort_by_id and any(v is not None for v in filters.values()):
+            raise RequestValidationError("sorting by contact id is only possible without filters")
+        params: dict[str, object | None] = {
+            **filters,
+            "startindex": start_index,
+            "maxrows": max_rows,
+            "sortBy": "contactId" if sort_by_id else None,
+        }
+        response = await self._http.call(SEARCH, params=params)
+        return page(Contact, response, SEARCH, start_index, max_rows)
+
+    def iter_search(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_customer_id: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        page_size: int = MAX_ROWS,
+    ) -> AsyncIterator[Contact]:
+        """Every matching contact, page after page. Without filters, ordered by id (stable)."""
+        unfiltered = all(v is None for v in (email, phone, external_customer_id, first_name, last_name))
+
+        async def fetch(start_index: int, max_rows: int) -> Page[Contact]:
+            return await self.search(
+                email=email,
+                phone=phone,
+                external_customer_id=external_customer_id,
+                first_name=first_name,
+                last_name=last_name,
+                start_index=start_index,
+                max_rows=max_rows,
+                sort_by_id=unfiltered,
+            )
+
+        return iterate_pages(fetch, page_size=page_size)
+
+    async def bulk_update(self, contacts: Sequence[ContactInput], options: BulkOptions) -> BulkUpdateResult:
+        """Add or update up to 3000 contacts; eSputnik applies them asynchronously.
+
+        Follow ``async_session_id`` with :meth:`import_status`. Failures come back inside the answer.
+        """
+        if not contacts:
+            raise RequestValidationError("no contacts to add or update")
+        if len(contacts) > CONTACTS_PER_BULK:
+            raise RequestValidationError(
+                f"{len(contacts)} contacts in one request; eSputnik takes at most {CONTACTS_PER_BULK}"
+            )
+        if options.dedupe_on is DedupeOn.FIELD_ID and options.field_id is None:
+            raise RequestValidationError("dedupe on a custom field needs its field id")
+        if options.event_key_for_new_contacts is not None:
+            check_event_key(options.event_key_for_new_contacts, "event_key_for_new_contacts")
+        body = {"contacts": [c.wire() for c in contacts], **options.wire()}
+        response = await self._http.call(BULK, json_body=body)
+        return parse(BulkUpdateResult, response.data, BULK)
+
+    async def bulk_update_chunked(
+        self,
+        contacts: Sequence[ContactInput],
+        options: BulkOptions,
+        *,
+        on_done: Callable[[ChunkOutcome[ContactInput, BulkUpdateResult]], Awaitable[None]] | None = None,
+    ) -> list[ChunkOutcome[ContactInput, BulkUpdateResult]]:
+        """Any number of contacts, in requests of 3000, a few at a time; one outcome per request."""
+
+        async def work(part: Sequence[ContactInput]) -> BulkUpdateResult:
+            return await self.bulk_update(part, options)
+
+        return await run_chunks(
+            contacts, CONTACTS_PER_BULK, work, concurrency=self._concurrency, on_done=on_done
+        )
+
+    async def import_status(self, session_id: str) -> ImportStatus:
+        if not session_id.strip():
+            raise RequestValidationError("session_id must not be empty")
+        response = await self._http.call(IMPORT_STATUS, path_params={"sessionId": session_id})
+        return parse(ImportStatus, response.data, IMPORT_STATUS)
+
+    async def emails(self, contact_ids: Sequence[int]) -> list[ContactEmail]:
+        """The email addresses of the given contacts."""
+        if not contact_ids:
+            raise RequestValidationError("no contact ids given")
+        found: list[ContactEmail] = []
+        for part in chunked(contact_ids, EMAIL_IDS_PER_REQUEST):
+            response = await self._http.call(EMAILS, params={"ids": ",".join(str(i) for i in part)})
+            data = response.data or {}
+            found.extend(
+                parse_list(ContactEmail, data.get("results") if isinstance(data, dict) else data, EMAILS)
+            )
+        return found
+
+    async def subscribe(
+        self,
+        contact: ContactInput,
+        *,
+        groups: Sequence[str] | None = None,
+        subscriptions: Sequence[str] | None = None,
+        form_type: str | None = None,
+    ) -> SubscribeResult:
+        """Subscribe through double opt-in: a new contact's email stays unconfirmed until confirmed.
+
+        eSputnik raises ``subscribeFromApi`` (new) or ``subscribeUpdateFromApi`` (existing), suffixed
+        ``-<form_type>``, for the workflow that sends the confirmation email.
+        """
+        if form_type is not None:
+            check_event_key(form_type, "form_type")
+        body: dict[str, object] = {"contact": contact.wire()}
+        if groups:
+            body["groups"] = list(groups)
+        if subscriptions:
+            body["subscriptions"] = list(subscriptions)
+        if form_type is not None:
+            body["formType"] = form_type
+        response = await self._http.call(SUBSCRIBE, json_body=body)
+        return parse(SubscribeResult, response.data, SUBSCRIBE)

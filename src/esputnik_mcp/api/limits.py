@@ -1,0 +1,15 @@
+"""eSputnik's documented size limits (esputnik-api.md §17)."""
+
+MAX_ROWS = 500  # maxrows of every startindex/maxrows search (SPEC: default 500, max 500)
+CONTACTS_PER_BULK = 3000  # POST /v1/contacts (SPEC contactsBulkUpdate)
+ORDERS_PER_REQUEST = 1000  # POST /v1/orders (SPEC Orders)
+SMARTSEND_RECIPIENTS = 1000  # POST /v1/message/{id}/smartsend (DOC smartsend guide)
+SEGMENT_IDS_PER_REQUEST = 500  # attach/detach, per list (SPEC ModifyContactsInGroup)
+EVENT_BODY_BYTES = 20 * 1024  # POST /v2/event body (SPEC registerEvent_1)
+EVENT_TYPE_KEY_LENGTH = 100  # eventTypeKey, eventKeyForNewContacts (SPEC EventDto, ContactsBulkUpdate)
+NAME_LENGTH = 40  # firstName / lastName
+ORDER_DELETE_WINDOW_HOURS = 24  # DELETE /v1/orders by from/to (DOC removehistoryorders)
+
+# Characters eSputnik forbids in event type keys, eventKeyForNewContacts and subscribe formType
+# (SPEC EventDto, SubscribeContact): < ; ’ \ / | " ` ' ^ ? ! , >
+FORBIDDEN_KEY_CHARACTERS = frozenset("<;\u2019\\/|\"`'^?!,>")

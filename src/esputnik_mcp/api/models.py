@@ -1,0 +1,474 @@
+"""Pydantic models of eSputnik's request and response bodies (esputnik-api.md; SPEC schemas).
+
+Response models are tolerant: unknown fields are kept, numbers and booleans sent as strings are
+coerced, and every list that eSputnik sends as a bare object when it has one element (``results``,
+``failedContacts``, ``addressBook``, ``fieldGroups``, ``fields`` …) is normalised to a list.
+Request models are strict: unknown fields are refused, so a typo never reaches eSputnik.
+Field names are snake_case in Python and camelCase on the wire.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+
+def _one_or_many(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, dict | str | int | float):
+        return [value]
+    return value
+
+
+OneOrMany = Annotated[list[T], BeforeValidator(_one_or_many)]
+"""A list that eSputnik may send as a single object (or null) when it has one (or no) element."""
+
+
+class WireModel(BaseModel):
+    """Response body: camelCase on the wire, tolerant of extra fields and stringly-typed values."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="allow",
+        coerce_numbers_to_str=True,
+    )
+
+
+class RequestModel(BaseModel):
+    """Request body: camelCase on the wire, no unknown fields."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+    )
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON body: camelCase names, unset and null fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- account -----------------------------------------------------------------------------------
+
+
+class AccountInfo(WireModel):
+    user_email: str | None = None
+    organisation_name: str | None = None
+
+
+class SenderBalance(WireModel):
+    sender_id: int | None = None
+    balance: float | None = None
+    sender_name: str | None = None
+
+
+class Balance(WireModel):
+    current_balance: float | None = None
+    credit_limit: float | None = None
+    currency: str | None = None
+    bonus_emails: int | None = None
+    bonus_smses: int | None = None
+    senders_reserved_balances: dict[str, OneOrMany[SenderBalance]] = Field(default_factory=dict)
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+class ChannelType(enum.StrEnum):
+    """Contact channel types (SPEC Channel.type). There is no ``telegram`` type."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    VIBER = "viber"
+    MOBILEPUSH = "mobilepush"
+    WEBPUSH = "webpush"
+    APPINBOX = "appinbox"
+    WIDGET = "widget"
+    INAPP = "inapp"
+
+
+class Device(WireModel):
+    app_id: str | None = None
+    device_model: str | None = None
+    os: str | None = None
+    locale: str | None = None
+    client_version: str | None = None
+    app_version: str | None = None
+    active: bool | None = None
+
+
+class Channel(WireModel):
+    type: str
+    value: str | None = None
+    device: Device | None = None
+    web_push_subscription: dict[str, Any] | None = None
+
+
+class Address(WireModel):
+    region: str | None = None
+    town: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+
+
+class ContactField(WireModel):
+    id: int
+    value: str | None = None
+
+
+class Group(WireModel):
+    """A segment (SPEC GroupDto); ``type`` is ``Static``, ``Dynamic`` or ``Combined``."""
+
+    id: int
+    name: str | None = None
+    type: str | None = None
+
+
+class Contact(WireModel):
+    """A contact as eSputnik returns it (SPEC Contact; search results are the smaller BaseContact)."""
+
+    id: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    channels: OneOrMany[Channel] = Field(default_factory=list)
+    address: Address | None = None
+    fields: OneOrMany[ContactField] = Field(default_factory=list)
+    address_book_id: int | None = None
+    external_customer_id: str | None = None
+    contact_key: str | None = None
+    language_code: str | None = None
+    time_zone: str | None = None
+    groups: OneOrMany[Group] = Field(default_factory=list)
+
+    def channel_values(self, channel_type: str) -> list[str]:
+        return [c.value for c in self.channels if c.type == channel_type and c.value]
+
+
+class ChannelInput(RequestModel):
+    type: ChannelType
+    value: str = Field(min_length=1)
+    device: dict[str, Any] | None = None
+    web_push_subscription: dict[str, Any] | None = None
+
+
+class AddressInput(RequestModel):
+    region: str | None = None
+    town: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+
+
+class ContactFieldInput(RequestModel):
+    id: int
+    value: str
+
+
+class ContactInput(RequestModel):
+    """A contact to create or update (SPEC Contact / ContactUpdate): at least one channel."""
+
+    first_name: str | None = Field(default=None, max_length=40)
+    last_name: str | None = Field(default=None, max_length=40)
+    channels: list[ChannelInput] = Field(min_length=1)
+    address: AddressInput | None = None
+    fields: list[ContactFieldInput] | None = None
+    address_book_id: int | None = None
+    external_customer_id: str | None = None
+    contact_key: str | None = None
+    language_code: str | None = None
+    time_zone: str | None = None
+
+
+class DedupeOn(enum.StrEnum):
+    """``dedupeOn`` of a bulk update (SPEC ContactsBulkUpdate). ``webpush`` is not valid."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    EMAIL_OR_SMS = "email_or_sms"
+    ID = "id"
+    EXTERNAL_CUSTOMER_ID = "externalCustomerId"
+    FIELD_ID = "fieldId"
+
+
+class BulkOptions(RequestModel):
+    """Everything of a bulk add/update (SPEC ContactsBulkUpdate) except the contacts."""
+
+    dedupe_on: DedupeOn
+    field_id: int | None = None
+    contact_fields: list[str] | None = None
+    custom_fields_ids: list[int] | None = Field(default=None, alias="customFieldsIDs")
+    group_names: list[str] | None = None
+    group_names_exclude: list[str] | None = None
+    restore_deleted: bool | None = None
+    event_key_for_new_contacts: str | None = Field(default=None, max_length=100)
+
+
+class FailedContact(Contact):
+    error: str | None = None
+
+
+class BulkUpdateResult(WireModel):
+    async_session_id: str | None = None
+    failed_contacts: OneOrMany[FailedContact] = Field(default_factory=list)
+    error_message: str | None = None
+
+
+class DedupeMapping(WireModel):
+    dedupe_value: str | None = None
+    contact_id: int | None = None
+
+
+class ImportStatus(WireModel):
+    """Status of a bulk import: ``STARTED``, ``IMPORTING``, ``FINISHED`` or ``ERROR``."""
+
+    status: str | None = None
+    timestamp: str | None = None
+    description: str | None = None
+    mapping: OneOrMany[DedupeMapping] = Field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return (self.status or "").upper() in ("FINISHED", "ERROR")
+
+
+class ContactEmail(WireModel):
+    contact_id: int | None = None
+    email: str | None = None
+
+
+class SubscribeResult(WireModel):
+    """SPEC ContactSubscriptionResult; ``email_status`` is e.g. ``NEED_CONFIRMATION``."""
+
+    id: int | None = None
+    email_status: str | None = None
+    new: bool | None = None
+
+
+# --- custom fields -----------------------------------------------------------------------------
+
+
+class AllowedValues(WireModel):
+    possible_values: OneOrMany[str] = Field(default_factory=list)
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+class FieldDescription(WireModel):
+    type: str | None = None
+    required: bool | None = None
+    readonly: bool | None = None
+    allowed_values: AllowedValues | None = None
+
+
+class FieldInfo(WireModel):
+    id: int
+    name: str | None = None
+    field_key: str | None = None
+    description: FieldDescription | None = None
+
+
+class FieldGroup(WireModel):
+    name: str | None = None
+    profile_key: str | None = None
+    fields: OneOrMany[FieldInfo] = Field(default_factory=list)
+
+
+class AddressBook(WireModel):
+    address_book_id: int | None = None
+    name: str | None = None
+    field_groups: OneOrMany[FieldGroup] = Field(default_factory=list)
+
+
+class AddressBooks(WireModel):
+    address_book: OneOrMany[AddressBook] = Field(default_factory=list)
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+class SendResult(WireModel):
+    """One recipient's result of a send: ``status`` ``OK`` (queued) or ``ERROR`` (see ``message``)."""
+
+    locator: str | None = None
+    status: str | None = None
+    request_id: str | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (self.status or "").upper() == "OK"
+
+
+class SendResults(WireModel):
+    results: OneOrMany[SendResult] = Field(default_factory=list)
+
+
+class MessageStatus(WireModel):
+    request_id: str | None = None
+    status: str | None = None
+    failed: bool | None = None
+    delivered: bool | None = None
+
+
+class EmailInput(RequestModel):
+    """SPEC OutgoingEmail."""
+
+    from_: str = Field(alias="from", min_length=1)
+    subject: str = Field(min_length=1)
+    html_text: str
+    plain_text: str | None = None
+    amp_html_text: str | None = None
+    emails: list[str] = Field(min_length=1)
+    tags: list[str] | None = None
+    external_request_id: str | None = None
+    skip_personalisation: bool | None = None
+    subscriptions_keys: list[str] | None = None
+    track_urls: bool | None = None
+
+
+class SmsInput(RequestModel):
+    """SPEC OutgoingSMS: ``phone_numbers`` or ``group_id``."""
+
+    from_: str = Field(alias="from", min_length=1)
+    text: str = Field(min_length=1)
+    phone_numbers: list[str] | None = None
+    group_id: int | None = None
+    tags: list[str] | None = None
+    external_request_id: str | None = None
+    subscriptions_keys: list[str] | None = None
+    track_urls: bool | None = None
+
+
+class Recipient(RequestModel):
+    """SPEC ParametrizedLocator: one of ``contact_id``, ``external_customer_id``, ``locator``.
+
+    ``json_param`` is a JSON-encoded *string* on the wire; :meth:`with_params` builds it.
+    """
+
+    contact_id: int | None = None
+    external_customer_id: str | None = None
+    locator: str | None = None
+    json_param: str | None = None
+    external_request_id: str | None = None
+    language_code: str | None = None
+
+
+class EmailTemplate(WireModel):
+    """SPEC BaseEmailMessage, as search returns it."""
+
+    id: int
+    name: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    subject: str | None = None
+    language_code: str | None = None
+    tags: OneOrMany[str] = Field(default_factory=list)
+    html_text: str | None = None
+
+
+class SmsTemplate(WireModel):
+    """SPEC BaseSmsMessage, as search returns it."""
+
+    id: int
+    name: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    text: str | None = None
+    language_code: str | None = None
+    tags: OneOrMany[str] = Field(default_factory=list)
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+class OrderStatus(enum.StrEnum):
+    INITIALIZED = "INITIALIZED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    ABANDONED_SHOPPING_CART = "ABANDONED_SHOPPING_CART"
+
+
+class OrderItemInput(RequestModel):
+    external_item_id: str = Field(min_length=1)
+    quantity: float
+    name: str | None = None
+    category: str | None = None
+    cost: float | None = None
+    url: str | None = None
+    image_url: str | None = None
+    description: str | None = None
+
+
+class OrderInput(RequestModel):
+    """SPEC Order. At least one of ``external_customer_id``, ``email``, ``phone`` names the customer."""
+
+    external_order_id: str = Field(min_length=1)
+    total_cost: float
+    status: OrderStatus
+    date: str = Field(min_length=1)
+    currency: str = Field(min_length=3, max_length=3)
+    external_customer_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    shipping: float | None = None
+    discount: float | None = None
+    taxes: float | None = None
+    restore_url: str | None = None
+    status_description: str | None = None
+    store_id: str | None = None
+    source: str | None = None
+    delivery_method: str | None = None
+    payment_method: str | None = None
+    delivery_address: str | None = None
+    additional_info: dict[str, str] | None = None
+    items: list[OrderItemInput] | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _iso_date_time(cls, value: str) -> str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00"
+            ) from None
+        if "T" not in value and " " not in value:
+            raise ValueError(
+                f"{value!r} has no time; give an ISO 8601 date-time such as {parsed.date()}T10:00:00Z"
+            )
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not (len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD, EUR or UAH")
+        return value
+
+    @model_validator(mode="after")
+    def _names_customer(self) -> OrderInput:
+        if not any((v or "").strip() for v in (self.external_customer_id, self.email, self.phone)):
+            raise ValueError("an order must name its customer by external_customer_id, email or phone")
+        return self
+
+
+class FailedOrder(WireModel):
+    order: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class FailedOrders(WireModel):
+    failed_orders: OneOrMany[FailedOrder] = Field(default_factory=list)

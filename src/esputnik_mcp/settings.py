@@ -1,0 +1,101 @@
+"""Settings, read from the environment (prefix ``ESPUTNIK_``) and from a ``.env`` file.
+
+The README's settings table is generated from the field descriptions below
+(``scripts/gen_docs.py``); this module is the one description of every setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://esputnik.com/api"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ESPUTNIK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    api_key: Annotated[
+        SecretStr | None,
+        Field(
+            description=(
+                "eSputnik API key (Profile → Settings → API). Unset: the server runs on the built-in "
+                "sandbox and sends nothing to eSputnik."
+            )
+        ),
+    ] = None
+    base_url: Annotated[
+        str,
+        Field(
+            description="API root; `https://yespo.io/api` works too. Paths such as `/v1/contact` follow it."
+        ),
+    ] = DEFAULT_BASE_URL
+    connect_timeout: Annotated[
+        float, Field(gt=0, le=30, description="Seconds to establish a connection to eSputnik.")
+    ] = 5.0
+    read_timeout: Annotated[
+        float, Field(gt=0, le=54, description="Seconds to wait for eSputnik's answer to one request.")
+    ] = 30.0
+    request_deadline: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=54,
+            description="Overall seconds for one API call, retries and waits included (kept below 55 s).",
+        ),
+    ] = 50.0
+    max_retries: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=5,
+            description=(
+                "Retries of a read or idempotent write after a connection failure, timeout, 429 or 5xx. "
+                "Sends are retried only when they provably never reached eSputnik."
+            ),
+        ),
+    ] = 2
+    max_retry_after: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=54,
+            description="Longest `Retry-After` wait honoured, in seconds; a longer one fails at once.",
+        ),
+    ] = 30.0
+    bulk_concurrency: Annotated[
+        int,
+        Field(ge=1, le=16, description="Chunks of a bulk job (contacts, orders, sends) in flight at once."),
+    ] = 4
+    max_response_bytes: Annotated[
+        int,
+        Field(ge=1024, description="Largest eSputnik response body accepted, in bytes."),
+    ] = 16 * 1024 * 1024
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://esputnik.com/api")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _blank_key_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no API key is configured: the server talks to the built-in sandbox."""
+        return self.api_key is None
