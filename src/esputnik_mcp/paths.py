@@ -1,0 +1,25 @@
+"""Where the project keeps local state (the sandbox database, the send ledger, the audit log)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_DIR_NAME = "esputnik-mcp"
+
+
+def user_data_dir() -> Path:
+    """The per-user data directory: ``$ESPUTNIK_DATA_DIR`` if set, else the platform's usual place
+    (``$XDG_DATA_HOME`` or ``~/.local/share`` on Linux, ``~/Library/Application Support`` on macOS,
+    ``%APPDATA%`` on Windows), each with an ``esputnik-mcp`` folder."""
+    override = os.environ.get("ESPUTNIK_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / APP_DIR_NAME
