@@ -222,7 +222,7 @@ class HttpCore:
                 try:
                     chunks: list[bytes] = []
                     size = 0
-                    async for chunk in response.aiter_raw():
+                    async for chunk in response.aiter_bytes():
                         size += len(chunk)
                         if size > self.max_response_bytes:
                             self._decode_failure(
