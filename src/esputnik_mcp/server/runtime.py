@@ -1,0 +1,34 @@
+"""What a running server holds: the settings, the API client (to eSputnik or into the sandbox),
+the embedded sandbox when there is one, and caches shared by tool calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.settings import Settings
+from esputnik_mcp.tools.base import ToolContext
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    client: ESputnikClient
+    sandbox: Any | None = None  # the embedded esputnik_mcp.sandbox.Sandbox when no API key is set
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def on_sandbox(self) -> bool:
+        return self.sandbox is not None
+
+    def tool_context(self, ctx: Context[Any, Any]) -> ToolContext:
+        return ToolContext(
+            client=self.client,
+            settings=self.settings,
+            sandbox=self.on_sandbox,
+            progress=ctx.report_progress,
+            cache=self.cache,
+        )

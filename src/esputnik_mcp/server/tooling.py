@@ -1,0 +1,124 @@
+"""Registering a :class:`ToolSpec` with the MCP SDK, and running one call of it.
+
+The SDK receives the tool's published input schema (from the tool's one input model) and an
+argument model that passes arguments through untouched: validation happens once, here, against
+the tool's own model, so that a bad argument gets one short, precise message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import ConfigDict, ValidationError
+
+from esputnik_mcp.api import ESputnikError
+from esputnik_mcp.tools.base import ToolContext, ToolFailure, ToolInput, ToolSpec
+from esputnik_mcp.tools.failures import describe_api_error, describe_validation_error
+from esputnik_mcp.tools.results import clean_text, render
+
+logger = logging.getLogger("esputnik_mcp.tools")
+
+MAX_ERROR_CHARS = 1_000
+
+ContextFactory = Callable[[Context[Any, Any]], ToolContext]
+
+
+class _PassThroughArguments(ArgModelBase):
+    """Hands the raw arguments to the tool function; the tool's own model validates them."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {"arguments": dict(self.model_extra or {})}
+
+
+def input_schema(spec: ToolSpec) -> dict[str, Any]:
+    schema: dict[str, Any] = spec.params.model_json_schema()
+    return schema
+
+
+def output_schema(spec: ToolSpec) -> dict[str, Any]:
+    schema: dict[str, Any] = spec.output.model_json_schema(mode="serialization")
+    return schema
+
+
+def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=spec.title,
+        read_only_hint=spec.read_only,
+        destructive_hint=spec.destructive_hint,
+        idempotent_hint=spec.idempotent_hint,
+        open_world_hint=True,
+    )
+
+
+def sdk_tool(spec: ToolSpec, make_context: ContextFactory) -> Tool:
+    async def call(arguments: dict[str, Any], ctx: Context[Any, Any]) -> CallToolResult:
+        return await invoke(spec, arguments, make_context(ctx))
+
+    return Tool(
+        fn=call,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        parameters=input_schema(spec),
+        fn_metadata=FuncMetadata(arg_model=_PassThroughArguments, output_schema=output_schema(spec)),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=tool_annotations(spec),
+    )
+
+
+def error_result(message: str) -> CallToolResult:
+    text = clean_text(message)
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 1] + "…"
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def parse_arguments(model: type[ToolInput], arguments: dict[str, Any]) -> ToolInput:
+    """Validate ``arguments``; list and object arguments that arrive JSON-encoded as strings (some
+    clients send them so) are decoded first."""
+    decoded = dict(arguments)
+    for name, value in arguments.items():
+        field = model.model_fields.get(name)
+        if field is None or field.annotation is str or not isinstance(value, str):
+            continue
+        if value[:1] in ("[", "{"):
+            try:
+                decoded[name] = json.loads(value)
+            except ValueError:
+                continue
+    return model.model_validate(decoded)
+
+
+async def invoke(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> CallToolResult:
+    """Run one call of ``spec``: validate, run the handler, shape the result or the failure."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        try:
+            params = parse_arguments(spec.params, arguments)
+        except ValidationError as exc:
+            outcome = "invalid"
+            return error_result(describe_validation_error(spec.name, exc))
+        try:
+            result = await spec.handler(params, ctx)
+        except ToolFailure as exc:
+            outcome = "refused"
+            return error_result(exc.message)
+        except ESputnikError as exc:
+            outcome = type(exc).__name__
+            return error_result(describe_api_error(exc))
+        text, content = render(result, sandbox=ctx.sandbox)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=content)
+    finally:
+        logger.info("tool %s: %s in %.3fs", spec.name, outcome, time.perf_counter() - started)

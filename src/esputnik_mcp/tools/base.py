@@ -1,0 +1,152 @@
+"""What a tool is: one typed input model, one output model, a handler, and the facts that drive its
+annotations and the safety policy. Tool modules declare :class:`ToolSpec` objects; the server layer
+registers them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+import anyio
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.settings import Settings
+
+
+class Kind(enum.Enum):
+    """What a tool does to the world; the policy and the annotations follow from it."""
+
+    READ = "read"
+    WRITE = "write"
+    SEND = "send"  # reaches people: email, SMS, push …
+
+
+class Toolset(enum.StrEnum):
+    CONTACTS = "contacts"
+    SEGMENTS = "segments"
+    MESSAGING = "messaging"
+    EVENTS = "events"
+    ORDERS = "orders"
+    ACCOUNT = "account"
+
+
+class ToolInput(BaseModel):
+    """Base of every tool's parameters: unknown arguments are refused (a typo never passes silently)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ToolOutput(BaseModel):
+    """Base of every tool's structured result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sandbox: bool | None = Field(
+        default=None,
+        description="True when the answer came from the built-in sandbox, not a real eSputnik account.",
+    )
+    note: str | None = Field(default=None, description="A remark on the result, e.g. that it was cut to fit.")
+
+    # Name of the list field that may be shortened to keep a result under the size cap.
+    truncatable: ClassVar[str | None] = None
+    _resume_at: Callable[[int], str | None] | None = PrivateAttr(default=None)
+
+    def resume_with(self, cursor_at: Callable[[int], str | None]) -> None:
+        """How to page on from item ``i`` of the truncatable list, if the result is cut there."""
+        self._resume_at = cursor_at
+
+    def cut(self, keep: int) -> None:
+        """Keep the first ``keep`` items of the truncatable list, pointing ``next_cursor`` after them."""
+        if self.truncatable is None:
+            return
+        items = getattr(self, self.truncatable)
+        setattr(self, self.truncatable, items[:keep])
+        if self._resume_at is not None and "next_cursor" in type(self).model_fields:
+            setattr(self, "next_cursor", self._resume_at(keep))  # noqa: B010 - declared by subclasses
+
+
+OutputT = TypeVar("OutputT", bound=ToolOutput)
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await two independent calls concurrently."""
+    results: dict[int, Any] = {}
+
+    async def run(index: int, awaitable: Awaitable[Any]) -> None:
+        results[index] = await awaitable
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run, 0, first)
+        tg.start_soon(run, 1, second)
+    return results[0], results[1]
+
+
+@dataclass(frozen=True)
+class Result(Generic[OutputT]):
+    """A handler's answer: a one-line summary for the model, and the structured data."""
+
+    summary: str
+    data: OutputT
+
+
+class ToolFailure(Exception):
+    """A refusal or failure the agent can act on. The message is ours (trusted), short and specific."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+async def _no_progress(done: float, total: float | None, message: str | None) -> None:
+    return None
+
+
+@dataclass
+class ToolContext:
+    """What a handler may use: the API client, the settings, progress reporting, shared caches."""
+
+    client: ESputnikClient
+    settings: Settings
+    sandbox: bool = False
+    progress: Progress = _no_progress
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Any, ToolContext], Awaitable[Result[Any]]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool. ``kind`` decides read-only and the safety policy; ``destructive`` and ``idempotent``
+    matter for writes (reads are neither destructive nor repeat-sensitive; sends are both)."""
+
+    name: str
+    title: str
+    description: str
+    toolset: Toolset
+    kind: Kind
+    params: type[ToolInput]
+    output: type[ToolOutput]
+    handler: Handler
+    destructive: bool = False
+    idempotent: bool = True
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind is Kind.READ
+
+    @property
+    def destructive_hint(self) -> bool:
+        return {Kind.READ: False, Kind.SEND: True, Kind.WRITE: self.destructive}[self.kind]
+
+    @property
+    def idempotent_hint(self) -> bool:
+        return {Kind.READ: True, Kind.SEND: False, Kind.WRITE: self.idempotent}[self.kind]

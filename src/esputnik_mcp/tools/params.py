@@ -1,0 +1,159 @@
+"""Parameter types shared by the tools: each defined once, with its description and bounds.
+
+Validation here is the first line: an email or phone that cannot be valid, an unknown currency or a
+date that is not ISO 8601 is refused before anything is sent to eSputnik.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from esputnik_mcp.api.contacts import check_event_key
+from esputnik_mcp.api.errors import RequestValidationError
+from esputnik_mcp.api.limits import EVENT_TYPE_KEY_LENGTH, MAX_ROWS, NAME_LENGTH
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+
+
+def _phone(value: str) -> str:
+    import phonenumbers
+
+    cleaned = "".join(ch for ch in value if ch not in " -().")
+    if not cleaned.startswith("+"):
+        raise ValueError(
+            f"{value!r} is not in E.164 form: start with + and the country code, e.g. +380501234567"
+        )
+    try:
+        number = phonenumbers.parse(cleaned, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{value!r} is not a phone number in E.164 form such as +380501234567") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(f"{value!r} cannot be a valid phone number (wrong length for its country code)")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _iso_date_time(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00"
+        ) from None
+    if "T" not in value and " " not in value:
+        raise ValueError(
+            f"{value!r} has no time of day; give an ISO 8601 date-time such as {value}T10:00:00Z"
+        )
+    return value
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in ISO_4217:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD, EUR or UAH")
+    return code
+
+
+def _event_key(value: str) -> str:
+    try:
+        check_event_key(value, "event type key")
+    except RequestValidationError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+Email = Annotated[
+    str,
+    AfterValidator(_email),
+    Field(
+        description="Email address, e.g. olena@example.com.",
+        max_length=254,
+        json_schema_extra={"format": "email"},
+    ),
+]
+Phone = Annotated[
+    str,
+    AfterValidator(_phone),
+    Field(description="Phone number in E.164 form, e.g. +380501234567.", max_length=32),
+]
+ContactId = Annotated[int, Field(ge=1, description="eSputnik contact id.")]
+ExternalCustomerId = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=255, description="The customer's id in your own system (externalCustomerId)."
+    ),
+]
+SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Segment (group) id, from list_segments.")]
+MessageId = Annotated[
+    int, Field(ge=1, le=2**31 - 1, description="Stored message (template) id, from list_message_templates.")
+]
+FirstName = Annotated[
+    str, Field(min_length=1, max_length=NAME_LENGTH, description="First name (≤ 40 characters).")
+]
+LastName = Annotated[
+    str, Field(min_length=1, max_length=NAME_LENGTH, description="Last name (≤ 40 characters).")
+]
+Limit = Annotated[int, Field(ge=1, le=MAX_ROWS, description=f"How many to return (1–{MAX_ROWS}).")]
+Cursor = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="Opaque next_cursor of a previous call, to get the next page.",
+    ),
+]
+ResponseFormat = Annotated[
+    Literal["concise", "detailed"],
+    Field(
+        description="concise: id, name, email, phone and external id per contact; detailed: every channel, "
+        "custom field, address and language."
+    ),
+]
+DateTimeISO = Annotated[
+    str,
+    AfterValidator(_iso_date_time),
+    Field(description="ISO 8601 date-time, e.g. 2025-05-14T10:11:10+03:00."),
+]
+Currency = Annotated[
+    str, AfterValidator(_currency), Field(description="ISO 4217 currency code, e.g. UAH, EUR, USD.")
+]
+EventTypeKey = Annotated[
+    str,
+    AfterValidator(_event_key),
+    Field(
+        min_length=1,
+        max_length=EVENT_TYPE_KEY_LENGTH,
+        description="Event type key (≤ 100 characters, none of < ; ’ \\ / | \" ` ' ^ ? ! , >).",
+    ),
+]
+Tags = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20, description="Tags.")
+]
+LanguageCode = Annotated[
+    str, Field(min_length=2, max_length=10, description="Language code, e.g. uk, en, pl.")
+]
+TimeZone = Annotated[
+    str, Field(min_length=1, max_length=64, description="TZ database name, e.g. Europe/Kyiv.")
+]
+
+# Active ISO 4217 codes.
+ISO_4217 = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+    GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+    LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG
+    XOF XPF YER ZAR ZMW ZWG
+    """.split()
+)
