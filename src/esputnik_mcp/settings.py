@@ -75,6 +75,16 @@ class Settings(BaseSettings):
         int,
         Field(ge=1, le=16, description="Chunks of a bulk job (contacts, orders, sends) in flight at once."),
     ] = 4
+    email_sender: Annotated[
+        str | None,
+        Field(
+            description='Default `from` of send_email, e.g. `"Shop" <news@shop.example>`; an account sender.'
+        ),
+    ] = None
+    sms_sender: Annotated[
+        str | None,
+        Field(description="Default alpha name (`from`) of send_sms, one of the account's SMS senders."),
+    ] = None
     max_response_bytes: Annotated[
         int,
         Field(ge=1024, description="Largest eSputnik response body accepted, in bytes."),

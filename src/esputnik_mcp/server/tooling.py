@@ -119,6 +119,12 @@ async def invoke(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) ->
             outcome = type(exc).__name__
             return error_result(describe_api_error(exc))
         text, content = render(result, sandbox=ctx.sandbox)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=content)
+        if result.is_error:
+            outcome = "error"
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)],
+            structured_content=content,
+            is_error=result.is_error,
+        )
     finally:
         logger.info("tool %s: %s in %.3fs", spec.name, outcome, time.perf_counter() - started)

@@ -88,10 +88,15 @@ async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
 
 @dataclass(frozen=True)
 class Result(Generic[OutputT]):
-    """A handler's answer: a one-line summary for the model, and the structured data."""
+    """A handler's answer: a one-line summary for the model, and the structured data.
+
+    ``is_error`` marks a result the agent must not take for success although it carries data, e.g.
+    a send whose outcome is unknown for some recipients.
+    """
 
     summary: str
     data: OutputT
+    is_error: bool = False
 
 
 class ToolFailure(Exception):
@@ -124,6 +129,20 @@ Handler = Callable[[Any, ToolContext], Awaitable[Result[Any]]]
 
 
 @dataclass(frozen=True)
+class SendPlan:
+    """What a send tool is about to send, known from its arguments before anything leaves.
+
+    The safety layer uses it for recipient caps and allowlists, the duplicate-send ledger, and the
+    confirmation preview.
+    """
+
+    channel: str  # email, sms, viber, mobilepush, webpush, telegram, appinbox
+    recipients: list[str]  # as named in the call: an address, a phone, "contact:123", "external:CUST-1"
+    content: str  # what is sent, for a person to recognise: the subject, or the template id and name
+    content_key: str  # identifies the content: "template:42", or a hash of the subject and body
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     """One tool. ``kind`` decides read-only and the safety policy; ``destructive`` and ``idempotent``
     matter for writes (reads are neither destructive nor repeat-sensitive; sends are both)."""
@@ -138,6 +157,11 @@ class ToolSpec:
     handler: Handler
     destructive: bool = False
     idempotent: bool = True
+    # SEND tools: what the call will send (required for them).
+    plan_send: Callable[[Any], SendPlan] | None = None
+    # Irreversible writes: a sentence describing what these arguments would destroy, or None when
+    # these arguments are not irreversible (e.g. delete_contact without erase).
+    irreversible: Callable[[Any], str | None] | None = None
 
     @property
     def read_only(self) -> bool:

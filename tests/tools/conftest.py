@@ -1,0 +1,64 @@
+"""In-process MCP clients on both protocol revisions, connected to a server running on a fresh
+in-memory sandbox with demo data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult
+
+from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
+from esputnik_mcp.server.app import build_server
+from esputnik_mcp.server.runtime import Runtime
+from esputnik_mcp.settings import Settings
+
+# The handshake revision most desktop clients speak, and the current one.
+PROTOCOLS = {"2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(api_key="sandbox", db_path=":memory:", demo=True)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def runtime(sandbox: Sandbox, settings: Settings) -> AsyncIterator[Runtime]:
+    client = ESputnikClient("sandbox", base_url=SANDBOX_BASE_URL, transport=sandbox.transport())
+    try:
+        yield Runtime(settings=settings, client=client, sandbox=sandbox)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=list(PROTOCOLS), ids=list(PROTOCOLS))
+async def mcp(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIterator[Client]:
+    async with Client(build_server(runtime), mode=PROTOCOLS[request.param]) as client:
+        assert client.protocol_version == request.param
+        yield client
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+    """Call a tool; a successful result must carry structured content and a compact text twin."""
+    result = await client.call_tool(tool, arguments or {})
+    if not result.is_error:
+        assert result.structured_content is not None
+        text = result.content[0].text  # type: ignore[union-attr]
+        summary, _, body = text.partition("\n")
+        assert summary
+        assert "\n" not in body  # minified JSON, not the SDK's indented default
+        assert ": null" not in body and ":null" not in body
+    return result
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error
+    return result.content[0].text  # type: ignore[union-attr]
