@@ -1,14 +1,223 @@
-"""Command line: ``esputnik-mcp``."""
+"""Command line: ``esputnik-mcp`` (stdio server), ``serve --http``, ``sandbox``, ``tools``, ``call``,
+``doctor``. Heavy imports happen inside the commands, so a stdio cold start loads only what it needs."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esputnik_mcp.server.runtime import Runtime
+    from esputnik_mcp.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from esputnik_mcp import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="esputnik-mcp",
+        description="MCP server for eSputnik (Yespo). Without ESPUTNIK_API_KEY: the built-in sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"esputnik-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP")
+    serve.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--dev-no-auth",
+        action="store_true",
+        help="serve HTTP without bearer tokens; only on a loopback address, for local development",
+    )
+
+    commands.add_parser(
+        "sandbox", help="serve the sandbox eSputnik API on its own (see `sandbox --help`)", add_help=False
+    )
+    tools = commands.add_parser("tools", help="list the tools and their annotations")
+    tools.add_argument("--json", action="store_true", help="print the MCP tools/list answer as JSON")
+    call = commands.add_parser(
+        "call", help="call one tool through an in-process MCP client and print the result"
+    )
+    call.add_argument("tool", help="tool name, e.g. search_contacts")
+    call.add_argument("arguments", nargs="?", default="{}", help="arguments as a JSON object (default {})")
+    commands.add_parser(
+        "doctor", help="check the API key and connectivity; print the organisation and balance"
+    )
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="esputnik-mcp", description="MCP server for eSputnik (Yespo).")
-    parser.parse_args(argv)
-    print("esputnik-mcp: the MCP server is not available yet", file=sys.stderr)
-    return 1
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sandbox"]:
+        from esputnik_mcp.sandbox.cli import main as sandbox_main
+
+        status: int = sandbox_main(args_list[1:])
+        return status
+    args = _parser().parse_args(args_list)
+    settings = _load_settings()
+    if settings is None:
+        return EXIT_USAGE
+    _configure_logging(settings.log_level)
+    import anyio
+
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            if getattr(args, "http", False):
+                return anyio.run(_serve_http, settings, args.host, args.port, args.dev_no_auth)
+            return anyio.run(_serve_stdio, settings)
+        if command == "tools":
+            return anyio.run(_list_tools, args.json)
+        if command == "call":
+            return anyio.run(_call, settings, args.tool, args.arguments)
+        if command == "doctor":
+            return anyio.run(_doctor, settings)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    raise AssertionError(f"unhandled command {command}")
+
+
+def _load_settings() -> Settings | None:
+    from pydantic import ValidationError
+
+    from esputnik_mcp.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False):
+            name = "ESPUTNIK_" + "_".join(str(p) for p in error["loc"]).upper()
+            print(f"esputnik-mcp: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        return None
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    for noisy in ("httpx2", "httpcore2", "mcp", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _announce(runtime: Runtime) -> None:
+    if runtime.on_sandbox:
+        where = runtime.settings.sandbox_path
+        print(
+            f"esputnik-mcp: ESPUTNIK_API_KEY is not set - serving the built-in sandbox ({where}). "
+            "Nothing reaches eSputnik or any real person.",
+            file=sys.stderr,
+        )
+    else:
+        print(f"esputnik-mcp: serving eSputnik at {runtime.settings.base_url}", file=sys.stderr)
+
+
+async def _serve_stdio(settings: Settings) -> int:
+    from esputnik_mcp.server.app import build_server
+    from esputnik_mcp.server.backend import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        _announce(runtime)
+        await build_server(runtime).run_stdio_async()
+    return EXIT_OK
+
+
+async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: bool) -> int:
+    import uvicorn
+
+    from esputnik_mcp.server.app import build_server
+    from esputnik_mcp.server.backend import open_runtime
+    from esputnik_mcp.server.http import MCP_PATH, StartupError, http_app
+
+    async with open_runtime(settings) as runtime:
+        try:
+            app = http_app(build_server(runtime), runtime, host=host, dev_no_auth=dev_no_auth)
+        except StartupError as exc:
+            print(f"esputnik-mcp: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        _announce(runtime)
+        print(f"esputnik-mcp: streamable HTTP on http://{host}:{port}{MCP_PATH}", file=sys.stderr)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False
+        )
+        await uvicorn.Server(config).serve()
+    return EXIT_OK
+
+
+async def _list_tools(as_json: bool) -> int:
+    from esputnik_mcp.server.tooling import tool_annotations
+    from esputnik_mcp.tools.catalog import ALL_TOOLS
+
+    if as_json:
+        from esputnik_mcp.server.snapshot import tool_list
+
+        print(json.dumps(await tool_list(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len(t.name) for t in ALL_TOOLS)
+    for spec in ALL_TOOLS:
+        hints = tool_annotations(spec)
+        flags = ", ".join(
+            label
+            for label, on in (
+                ("read-only", hints.read_only_hint),
+                ("destructive", hints.destructive_hint),
+                ("idempotent", hints.idempotent_hint),
+                ("open-world", hints.open_world_hint),
+            )
+            if on
+        )
+        print(f"{spec.name:<{width}}  {spec.kind.value:<5}  {spec.toolset.value:<9}  {flags}")
+    return EXIT_OK
+
+
+async def _call(settings: Settings, tool: str, raw_arguments: str) -> int:
+    from mcp import Client
+
+    from esputnik_mcp.server.app import build_server
+    from esputnik_mcp.server.backend import open_runtime
+
+    try:
+        arguments: Any = json.loads(raw_arguments)
+    except ValueError as exc:
+        print(f"esputnik-mcp: arguments are not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not isinstance(arguments, dict):
+        print("esputnik-mcp: arguments must be a JSON object", file=sys.stderr)
+        return EXIT_USAGE
+    async with open_runtime(settings) as runtime:
+        if runtime.on_sandbox:
+            print("esputnik-mcp: on the built-in sandbox (no ESPUTNIK_API_KEY)", file=sys.stderr)
+        async with Client(build_server(runtime)) as client:
+            result = await client.call_tool(tool, arguments)
+    for block in result.content:
+        print(getattr(block, "text", block))
+    return EXIT_FAILED if result.is_error else EXIT_OK
+
+
+async def _doctor(settings: Settings) -> int:
+    from esputnik_mcp.api import ESputnikError
+    from esputnik_mcp.server.backend import open_runtime
+    from esputnik_mcp.tools.failures import describe_api_error
+
+    async with open_runtime(settings) as runtime:
+        target = f"sandbox ({settings.sandbox_path})" if runtime.on_sandbox else settings.base_url
+        print(f"backend: {target}")
+        try:
+            info = await runtime.client.account.info()
+            balance = await runtime.client.account.balance()
+        except ESputnikError as exc:
+            print(f"problem: {describe_api_error(exc)}")
+            return EXIT_FAILED
+    print(f"organisation: {info.organisation_name}")
+    print(f"user: {info.user_email}")
+    print(f"balance: {balance.current_balance} {balance.currency} (credit limit {balance.credit_limit})")
+    print(f"prepaid: {balance.bonus_emails} emails, {balance.bonus_smses} SMS")
+    if runtime.on_sandbox:
+        print("note: no ESPUTNIK_API_KEY is set; this is the sandbox. Set the key to check a real account.")
+    return EXIT_OK

@@ -6,10 +6,10 @@ The README's settings table is generated from the field descriptions below
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://esputnik.com/api"
 
@@ -90,6 +90,46 @@ class Settings(BaseSettings):
         Field(ge=1024, description="Largest eSputnik response body accepted, in bytes."),
     ] = 16 * 1024 * 1024
 
+    sandbox_db: Annotated[
+        str | None,
+        Field(
+            description="SQLite file of the built-in sandbox (used when no API key is set); `:memory:` for a "
+            "throwaway one. Default: `sandbox.sqlite3` in the data directory."
+        ),
+    ] = None
+    http_tokens: Annotated[
+        list[SecretStr],
+        NoDecode,
+        Field(
+            description="Bearer tokens accepted by `serve --http`, comma-separated. Required for HTTP unless "
+            "`--dev-no-auth` on a loopback address. They authenticate MCP clients and never reach eSputnik."
+        ),
+    ] = []
+    http_allowed_hosts: Annotated[
+        list[str],
+        NoDecode,
+        Field(
+            description="Host header values `serve --http` accepts, comma-separated (`host:*`: any port). "
+            "Default: loopback names only; set it when serving behind a public name."
+        ),
+    ] = []
+    http_allowed_origins: Annotated[
+        list[str],
+        NoDecode,
+        Field(description="Origin header values `serve --http` accepts from browsers, comma-separated."),
+    ] = []
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        Field(description="Log level of the server's stderr log."),
+    ] = "INFO"
+
+    @field_validator("http_tokens", "http_allowed_hosts", "http_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -104,6 +144,15 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             return None
         return value
+
+    @property
+    def sandbox_path(self) -> str:
+        """Where the embedded sandbox keeps its state."""
+        if self.sandbox_db:
+            return self.sandbox_db
+        from esputnik_mcp.paths import user_data_dir
+
+        return str(user_data_dir() / "sandbox.sqlite3")
 
     @property
     def sandbox(self) -> bool:

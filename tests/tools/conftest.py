@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from mcp import Client
 from mcp_types import CallToolResult
 
 from esputnik_mcp.api import ESputnikClient
-from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
@@ -27,7 +27,7 @@ def sandbox() -> Sandbox:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 @pytest.fixture
@@ -55,7 +55,8 @@ async def call(client: Client, tool: str, arguments: dict[str, Any] | None = Non
         summary, _, body = text.partition("\n")
         assert summary
         assert "\n" not in body  # minified JSON, not the SDK's indented default
-        assert ": null" not in body and ":null" not in body
+        assert ": null" not in body
+        assert ":null" not in body
     return result
 
 

@@ -1,0 +1,60 @@
+"""Choosing the backend: eSputnik with the configured key, or the built-in sandbox without one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import httpx2 as httpx
+
+from esputnik_mcp import __version__
+from esputnik_mcp.api import ESputnikClient, RetryPolicy, Timeouts
+from esputnik_mcp.server.runtime import Runtime
+from esputnik_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from esputnik_mcp.sandbox import Sandbox
+
+SANDBOX_KEY = "sandbox"
+
+
+def make_client(
+    settings: Settings, api_key: str, base_url: str, transport: httpx.AsyncBaseTransport | None
+) -> ESputnikClient:
+    return ESputnikClient(
+        api_key,
+        base_url=base_url,
+        transport=transport,
+        timeouts=Timeouts(
+            connect=settings.connect_timeout, read=settings.read_timeout, deadline=settings.request_deadline
+        ),
+        retry_policy=RetryPolicy(max_retries=settings.max_retries, max_retry_after=settings.max_retry_after),
+        bulk_concurrency=settings.bulk_concurrency,
+        max_response_bytes=settings.max_response_bytes,
+        user_agent=f"esputnik-mcp/{__version__}",
+    )
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    sandbox: Sandbox | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Runtime]:
+    """A runtime on eSputnik when ``settings`` has a key, else on the sandbox (``sandbox`` if given,
+    otherwise the user's persistent one), reached in process with no port."""
+    if settings.api_key is not None:
+        client = make_client(settings, settings.api_key.get_secret_value(), settings.base_url, transport)
+        runtime = Runtime(settings=settings, client=client)
+    else:
+        from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
+
+        sandbox = sandbox or Sandbox(api_key=SANDBOX_KEY, db_path=settings.sandbox_path)
+        client = make_client(settings, SANDBOX_KEY, SANDBOX_BASE_URL, sandbox.transport())
+        runtime = Runtime(settings=settings, client=client, sandbox=sandbox)
+    try:
+        yield runtime
+    finally:
+        await client.aclose()
