@@ -42,14 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     tools = commands.add_parser("tools", help="list the tools and their annotations")
     tools.add_argument("--json", action="store_true", help="print the MCP tools/list answer as JSON")
-    call = commands.add_parser(
-        "call", help="call one tool through an in-process MCP client and print the result"
-    )
+    call = commands.add_parser("call", help="call one tool through an in-process MCP client and print the result")
     call.add_argument("tool", help="tool name, e.g. search_contacts")
     call.add_argument("arguments", nargs="?", default="{}", help="arguments as a JSON object (default {})")
-    commands.add_parser(
-        "doctor", help="check the API key and connectivity; print the organisation and balance"
-    )
+    commands.add_parser("doctor", help="check the API key and connectivity; print the organisation and balance")
     return parser
 
 
@@ -143,9 +139,7 @@ async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: boo
             return EXIT_USAGE
         _announce(runtime)
         print(f"esputnik-mcp: streamable HTTP on http://{host}:{port}{MCP_PATH}", file=sys.stderr)
-        config = uvicorn.Config(
-            app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False
-        )
+        config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
         await uvicorn.Server(config).serve()
     return EXIT_OK
 

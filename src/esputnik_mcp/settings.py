@@ -34,9 +34,7 @@ class Settings(BaseSettings):
     ] = None
     base_url: Annotated[
         str,
-        Field(
-            description="API root; `https://yespo.io/api` works too. Paths such as `/v1/contact` follow it."
-        ),
+        Field(description="API root; `https://yespo.io/api` works too. Paths such as `/v1/contact` follow it."),
     ] = DEFAULT_BASE_URL
     connect_timeout: Annotated[
         float, Field(gt=0, le=30, description="Seconds to establish a connection to eSputnik.")
@@ -77,9 +75,7 @@ class Settings(BaseSettings):
     ] = 4
     email_sender: Annotated[
         str | None,
-        Field(
-            description='Default `from` of send_email, e.g. `"Shop" <news@shop.example>`; an account sender.'
-        ),
+        Field(description='Default `from` of send_email, e.g. `"Shop" <news@shop.example>`; an account sender.'),
     ] = None
     sms_sender: Annotated[
         str | None,

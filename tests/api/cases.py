@@ -115,8 +115,7 @@ CASES: list[Case] = [
             "bonusSmses": 3,
         },
         check=lambda r: (
-            (r.current_balance, r.credit_limit, r.currency, r.bonus_emails, r.bonus_smses)
-            == (125.5, 0.0, "UAH", 10, 3)
+            (r.current_balance, r.credit_limit, r.currency, r.bonus_emails, r.bonus_smses) == (125.5, 0.0, "UAH", 10, 3)
             or _fail(r)
         ),
     ),
@@ -240,8 +239,7 @@ CASES: list[Case] = [
             "failedContacts": {"channels": [{"type": "email", "value": "bad"}], "error": "invalid email"},
         },
         check=lambda r: (
-            (r.async_session_id, [f.error for f in r.failed_contacts]) == ("abc-123", ["invalid email"])
-            or _fail(r)
+            (r.async_session_id, [f.error for f in r.failed_contacts]) == ("abc-123", ["invalid email"]) or _fail(r)
         ),
     ),
     Case(
@@ -433,9 +431,7 @@ CASES: list[Case] = [
     ),
     Case(
         "messages.send_sms",
-        lambda c: c.messages.send_sms(
-            SmsInput(from_="Shop", text="Code 1234", phone_numbers=["+380501234567"])
-        ),
+        lambda c: c.messages.send_sms(SmsInput(from_="Shop", text="Code 1234", phone_numbers=["+380501234567"])),
         "POST",
         "/v1/message/sms",
         body={"from": "Shop", "text": "Code 1234", "phoneNumbers": ["+380501234567"]},

@@ -40,15 +40,11 @@ async def read(client: ESputnikClient) -> Any:
 
 
 async def idempotent_write(client: ESputnikClient) -> Any:
-    return await client.contacts.upsert(
-        ContactInput(channels=[ChannelInput(type="email", value="a@example.com")])
-    )
+    return await client.contacts.upsert(ContactInput(channels=[ChannelInput(type="email", value="a@example.com")]))
 
 
 async def send(client: ESputnikClient) -> Any:
-    email = EmailInput(
-        from_="Shop <a@shop.example>", subject="Hi", html_text="<p>Hi</p>", emails=["a@example.com"]
-    )
+    email = EmailInput(from_="Shop <a@shop.example>", subject="Hi", html_text="<p>Hi</p>", emails=["a@example.com"])
     return await client.messages.send_email(email)
 
 

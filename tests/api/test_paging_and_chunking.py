@@ -116,9 +116,7 @@ async def test_a_failed_chunk_does_not_lose_the_others() -> None:
         if first == "r1000@example.com":  # the second chunk fails after leaving
             return httpx.Response(502)
         n = len(body_of(request)["recipients"])
-        return httpx.Response(
-            200, content=json.dumps({"results": [{"status": "OK", "requestId": "x"}] * n}).encode()
-        )
+        return httpx.Response(200, content=json.dumps({"results": [{"status": "OK", "requestId": "x"}] * n}).encode())
 
     upstream = Upstream(answer)
     recipients = [recipient(locator=f"r{i}@example.com") for i in range(2500)]

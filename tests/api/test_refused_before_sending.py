@@ -157,8 +157,6 @@ def test_contact_model_needs_a_channel_and_refuses_unknown_fields() -> None:
     with pytest.raises(pydantic.ValidationError):
         ContactInput(channels=[{"type": "telegram", "value": "123"}])  # not a documented channel type
     with pytest.raises(pydantic.ValidationError):
-        ContactInput.model_validate(
-            {"channels": [{"type": "email", "value": "a@example.com"}], "dedupeOn": "email"}
-        )
+        ContactInput.model_validate({"channels": [{"type": "email", "value": "a@example.com"}], "dedupeOn": "email"})
     with pytest.raises(pydantic.ValidationError):
         ContactInput(first_name="x" * 41, channels=[{"type": "email", "value": "a@example.com"}])

@@ -87,14 +87,10 @@ async def test_an_unexpected_answer_shape_is_a_decode_error_for_reads_and_ambigu
     from esputnik_mcp.api import AmbiguousOutcomeError, ResponseDecodeError
     from esputnik_mcp.api.models import ChannelInput, ContactInput, EmailInput
 
-    upstream = Upstream(
-        lambda r: httpx.Response(200, content=b'{"results": [{"status": {"nested": 1}}], "id": "x"}')
-    )
+    upstream = Upstream(lambda r: httpx.Response(200, content=b'{"results": [{"status": {"nested": 1}}], "id": "x"}'))
     async with make_client(upstream) as client:
         with pytest.raises(ResponseDecodeError):
-            await client.contacts.upsert(
-                ContactInput(channels=[ChannelInput(type="email", value="a@example.com")])
-            )
+            await client.contacts.upsert(ContactInput(channels=[ChannelInput(type="email", value="a@example.com")]))
         with pytest.raises(AmbiguousOutcomeError):
             await client.messages.send_email(
                 EmailInput(from_="a@shop.example", subject="s", html_text="h", emails=["a@example.com"])

@@ -51,15 +51,11 @@ async def test_requests_without_a_valid_bearer_token_are_refused(runtime: Runtim
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
-async def test_tool_call_with_a_token_works_and_the_token_never_reaches_esputnik(
-    runtime: Runtime, mode: str
-) -> None:
+async def test_tool_call_with_a_token_works_and_the_token_never_reaches_esputnik(runtime: Runtime, mode: str) -> None:
     app = http_app(build_server(runtime), runtime, host="127.0.0.1")
     async with serving(app) as base:
         http_client = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"})
-        async with Client(
-            streamable_http_client(f"{base}/mcp", http_client=http_client), mode=mode
-        ) as client:
+        async with Client(streamable_http_client(f"{base}/mcp", http_client=http_client), mode=mode) as client:
             result = await client.call_tool("get_account_info", {})
             assert not result.is_error
             assert result.structured_content is not None

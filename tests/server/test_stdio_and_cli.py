@@ -78,9 +78,7 @@ def test_call_command_runs_a_tool_on_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_call_command_reports_a_tool_error_with_exit_status(tmp_path: Path) -> None:
-    done = run_cli(
-        tmp_path, "call", "search_contacts", '{"email": "not-an-email"}', ESPUTNIK_SANDBOX_DB=":memory:"
-    )
+    done = run_cli(tmp_path, "call", "search_contacts", '{"email": "not-an-email"}', ESPUTNIK_SANDBOX_DB=":memory:")
     assert done.returncode == 1
     assert "not a valid email address" in done.stdout
     bad = run_cli(tmp_path, "call", "search_contacts", "{oops", ESPUTNIK_SANDBOX_DB=":memory:")

@@ -34,9 +34,7 @@ async def test_every_tool_sets_all_four_annotations_and_an_output_schema() -> No
         assert tool["title"]
         assert tool["outputSchema"]["type"] == "object"
         assert tool["inputSchema"]["type"] == "object"
-        assert tool["inputSchema"].get("additionalProperties") is False, (
-            f"{tool['name']} accepts unknown arguments"
-        )
+        assert tool["inputSchema"].get("additionalProperties") is False, f"{tool['name']} accepts unknown arguments"
         sentences = [s for s in tool["description"].split(". ") if s.strip()]
         assert 1 <= len(sentences) <= 4, f"{tool['name']}: keep the description to a few sentences"
 

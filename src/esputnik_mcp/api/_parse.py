@@ -51,6 +51,4 @@ def parse_list(model: type[M], data: Any, endpoint: Endpoint) -> list[M]:
 def page(model: type[M], response: Response, endpoint: Endpoint, start_index: int, max_rows: int) -> Page[M]:
     """A page of a startindex/maxrows search; the total is the ``TotalCount`` header."""
     items = parse_list(model, response.data, endpoint)
-    return Page(
-        items=items, start_index=start_index, max_rows=max_rows, total=response.header_int("TotalCount")
-    )
+    return Page(items=items, start_index=start_index, max_rows=max_rows, total=response.header_int("TotalCount"))

@@ -187,9 +187,7 @@ class ContactsApi:
         async def work(part: Sequence[ContactInput]) -> BulkUpdateResult:
             return await self.bulk_update(part, options)
 
-        return await run_chunks(
-            contacts, CONTACTS_PER_BULK, work, concurrency=self._concurrency, on_done=on_done
-        )
+        return await run_chunks(contacts, CONTACTS_PER_BULK, work, concurrency=self._concurrency, on_done=on_done)
 
     async def import_status(self, session_id: str) -> ImportStatus:
         if not session_id.strip():
@@ -205,9 +203,7 @@ class ContactsApi:
         for part in chunked(contact_ids, EMAIL_IDS_PER_REQUEST):
             response = await self._http.call(EMAILS, params={"ids": ",".join(str(i) for i in part)})
             data = response.data or {}
-            found.extend(
-                parse_list(ContactEmail, data.get("results") if isinstance(data, dict) else data, EMAILS)
-            )
+            found.extend(parse_list(ContactEmail, data.get("results") if isinstance(data, dict) else data, EMAILS))
         return found
 
     async def subscribe(

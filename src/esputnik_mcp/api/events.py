@@ -28,9 +28,7 @@ def event_body(event_type_key: str, params: Mapping[str, Any] | Sequence[tuple[s
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
     names = {name.lower(): value for name, value in pairs}
     if not any(_names_someone(names.get(p.lower())) for p in CONTACT_PARAMS):
-        raise RequestValidationError(
-            "the event's params must name the contact: one of " + ", ".join(CONTACT_PARAMS)
-        )
+        raise RequestValidationError("the event's params must name the contact: one of " + ", ".join(CONTACT_PARAMS))
     body = {"eventTypeKey": event_type_key, "params": [{"name": n, "value": v} for n, v in pairs]}
     size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
     if size > EVENT_BODY_BYTES:
@@ -52,8 +50,6 @@ class EventsApi:
     def __init__(self, http: HttpCore) -> None:
         self._http = http
 
-    async def generate(
-        self, event_type_key: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]
-    ) -> None:
+    async def generate(self, event_type_key: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> None:
         """Generate an event; ``params`` values may be nested objects and arrays (sent unescaped)."""
         await self._http.call(GENERATE, json_body=event_body(event_type_key, params))

@@ -185,9 +185,7 @@ class HttpCore:
         content: bytes | None,
         remaining: float,
     ) -> Response | _Failed:
-        timeout = httpx.Timeout(
-            min(self.timeouts.read, remaining), connect=min(self.timeouts.connect, remaining)
-        )
+        timeout = httpx.Timeout(min(self.timeouts.read, remaining), connect=min(self.timeouts.connect, remaining))
         request = self._client.build_request(
             endpoint.method, url, params=query, headers=headers, content=content, timeout=timeout
         )
@@ -256,14 +254,10 @@ class HttpCore:
         return self._failed(Failure.TIMEOUT, APITimeoutError, why, endpoint, path)
 
     @staticmethod
-    def _failed(
-        failure: Failure, cls: type[ESputnikError], message: str, endpoint: Endpoint, path: str
-    ) -> _Failed:
+    def _failed(failure: Failure, cls: type[ESputnikError], message: str, endpoint: Endpoint, path: str) -> _Failed:
         return _Failed(failure, cls(message, method=endpoint.method, path=path))
 
-    def _decode(
-        self, endpoint: Endpoint, path: str, status: int, headers: httpx.Headers, body: bytes
-    ) -> Response:
+    def _decode(self, endpoint: Endpoint, path: str, status: int, headers: httpx.Headers, body: bytes) -> Response:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -283,8 +277,7 @@ class HttpCore:
         error: ESputnikError
         if endpoint.safety is Safety.UNREPEATABLE:
             error = AmbiguousOutcomeError(
-                f"outcome unknown: eSputnik accepted the request ({status}) but {why}; "
-                "it was probably processed",
+                f"outcome unknown: eSputnik accepted the request ({status}) but {why}; it was probably processed",
                 status=status,
                 method=endpoint.method,
                 path=path,

@@ -42,9 +42,7 @@ def recipient(
     the JSON-encoded string the template's Velocity variables read."""
     given = [v for v in (locator, contact_id, external_customer_id) if v is not None]
     if len(given) != 1:
-        raise RequestValidationError(
-            "name each recipient by exactly one of locator, contact_id, external_customer_id"
-        )
+        raise RequestValidationError("name each recipient by exactly one of locator, contact_id, external_customer_id")
     return Recipient(
         locator=locator,
         contact_id=contact_id,
@@ -109,9 +107,7 @@ class MessagesApi:
         async def work(part: Sequence[Recipient]) -> list[SendResult]:
             return await self.smartsend(message_id, part, email=email, from_name=from_name)
 
-        return await run_chunks(
-            recipients, SMARTSEND_RECIPIENTS, work, concurrency=self._concurrency, on_done=on_done
-        )
+        return await run_chunks(recipients, SMARTSEND_RECIPIENTS, work, concurrency=self._concurrency, on_done=on_done)
 
     async def status(self, request_ids: Sequence[str]) -> list[MessageStatus]:
         """Delivery status of sent messages by the ``request_id`` of each send result."""

@@ -442,13 +442,9 @@ class OrderInput(RequestModel):
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00"
-            ) from None
+            raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00") from None
         if "T" not in value and " " not in value:
-            raise ValueError(
-                f"{value!r} has no time; give an ISO 8601 date-time such as {parsed.date()}T10:00:00Z"
-            )
+            raise ValueError(f"{value!r} has no time; give an ISO 8601 date-time such as {parsed.date()}T10:00:00Z")
         return value
 
     @field_validator("currency")

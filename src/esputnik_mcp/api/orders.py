@@ -52,9 +52,7 @@ class OrdersApi:
         async def work(part: Sequence[OrderInput]) -> list[FailedOrder]:
             return await self.add(part)
 
-        return await run_chunks(
-            orders, ORDERS_PER_REQUEST, work, concurrency=self._concurrency, on_done=on_done
-        )
+        return await run_chunks(orders, ORDERS_PER_REQUEST, work, concurrency=self._concurrency, on_done=on_done)
 
     async def delete(self, external_order_id: str) -> str:
         """Schedule the deletion of one order."""

@@ -14,14 +14,10 @@ from esputnik_mcp.api.retry import Safety
 
 SEARCH = Endpoint("GET", "/v1/groups", Safety.READ, "searchGroups")
 CONTACTS = Endpoint("GET", "/v1/group/{id}/contacts", Safety.READ, "getGroupContacts")
-ATTACH = Endpoint(
-    "POST", "/v1/group/{id}/contacts/attach", Safety.IDEMPOTENT, "attachContactsToGroup", expect="text"
-)
+ATTACH = Endpoint("POST", "/v1/group/{id}/contacts/attach", Safety.IDEMPOTENT, "attachContactsToGroup", expect="text")
 # A detach without ids removes EVERY contact from the segment (SPEC detachContactsFromGroup).
 # This client never sends one: detach() refuses an empty list.
-DETACH = Endpoint(
-    "POST", "/v1/group/{id}/contacts/detach", Safety.IDEMPOTENT, "detachContactsFromGroup", expect="text"
-)
+DETACH = Endpoint("POST", "/v1/group/{id}/contacts/detach", Safety.IDEMPOTENT, "detachContactsFromGroup", expect="text")
 
 Members = Sequence[int] | Sequence[str]
 
@@ -31,9 +27,7 @@ class SegmentsApi:
         self._http = http
         self._concurrency = concurrency
 
-    async def search(
-        self, *, name: str | None = None, start_index: int = 1, max_rows: int = MAX_ROWS
-    ) -> Page[Group]:
+    async def search(self, *, name: str | None = None, start_index: int = 1, max_rows: int = MAX_ROWS) -> Page[Group]:
         """One page of segments, optionally those whose name matches ``name``."""
         check_page(start_index, max_rows)
         params = {"name": name, "startindex": start_index, "maxrows": max_rows}
@@ -117,6 +111,4 @@ def _members_body(members: Members, *, detach: bool) -> dict[str, list[int] | li
     external_ids = [i for i in items if isinstance(i, str) and i.strip()]
     if len(external_ids) == len(items):
         return {"externalCustomerIds": external_ids}
-    raise RequestValidationError(
-        "use one kind of id per request: contact ids (numbers) or external ids (text)"
-    )
+    raise RequestValidationError("use one kind of id per request: contact ids (numbers) or external ids (text)")

@@ -10,9 +10,7 @@ from esputnik_mcp.api.http import Endpoint, HttpCore
 from esputnik_mcp.api.retry import Safety
 
 ADD = Endpoint("POST", "/v1/emails/unsubscribed/add", Safety.IDEMPOTENT, "addToUnsubscribed", expect="text")
-REMOVE = Endpoint(
-    "POST", "/v1/emails/unsubscribed/delete", Safety.IDEMPOTENT, "deleteFromUnsubscribed", expect="text"
-)
+REMOVE = Endpoint("POST", "/v1/emails/unsubscribed/delete", Safety.IDEMPOTENT, "deleteFromUnsubscribed", expect="text")
 
 
 class UnsubscribesApi:

@@ -120,9 +120,7 @@ def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
-        transport_security=security_settings(
-            host, settings.http_allowed_hosts, settings.http_allowed_origins
-        ),
+        transport_security=security_settings(host, settings.http_allowed_hosts, settings.http_allowed_origins),
         host=host,
     )
     if dev_no_auth:

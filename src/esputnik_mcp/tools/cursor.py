@@ -33,11 +33,7 @@ def decode_cursor(cursor: str | None, query: Mapping[str, object]) -> int:
         start = int(data["s"])
         fingerprint = str(data["q"])
     except (ValueError, KeyError, TypeError):
-        raise ToolFailure(
-            "cursor is not valid: pass next_cursor exactly as a previous call returned it"
-        ) from None
+        raise ToolFailure("cursor is not valid: pass next_cursor exactly as a previous call returned it") from None
     if fingerprint != _fingerprint(query) or start < 1:
-        raise ToolFailure(
-            "cursor belongs to a different query: repeat the same filters, or start without a cursor"
-        )
+        raise ToolFailure("cursor belongs to a different query: repeat the same filters, or start without a cursor")
     return start

@@ -20,9 +20,7 @@ def describe_api_error(error: ESputnikError) -> str:
     if isinstance(error, RequestValidationError):
         return f"refused before sending: {error.message}"
     if isinstance(error, RateLimitedError):
-        wait = (
-            f"; retry after {error.retry_after:.0f} s" if error.retry_after is not None else "; retry shortly"
-        )
+        wait = f"; retry after {error.retry_after:.0f} s" if error.retry_after is not None else "; retry shortly"
         who = "eSputnik" if error.status == 429 else "the client's own limit"
         return f"rate limited by {who}{wait}"
     if isinstance(error, NotFoundError):

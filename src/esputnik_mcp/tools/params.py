@@ -30,9 +30,7 @@ def _phone(value: str) -> str:
 
     cleaned = "".join(ch for ch in value if ch not in " -().")
     if not cleaned.startswith("+"):
-        raise ValueError(
-            f"{value!r} is not in E.164 form: start with + and the country code, e.g. +380501234567"
-        )
+        raise ValueError(f"{value!r} is not in E.164 form: start with + and the country code, e.g. +380501234567")
     try:
         number = phonenumbers.parse(cleaned, None)
     except phonenumbers.NumberParseException:
@@ -46,13 +44,9 @@ def _iso_date_time(value: str) -> str:
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(
-            f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00"
-        ) from None
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00") from None
     if "T" not in value and " " not in value:
-        raise ValueError(
-            f"{value!r} has no time of day; give an ISO 8601 date-time such as {value}T10:00:00Z"
-        )
+        raise ValueError(f"{value!r} has no time of day; give an ISO 8601 date-time such as {value}T10:00:00Z")
     return value
 
 
@@ -88,20 +82,14 @@ Phone = Annotated[
 ContactId = Annotated[int, Field(ge=1, description="eSputnik contact id.")]
 ExternalCustomerId = Annotated[
     str,
-    Field(
-        min_length=1, max_length=255, description="The customer's id in your own system (externalCustomerId)."
-    ),
+    Field(min_length=1, max_length=255, description="The customer's id in your own system (externalCustomerId)."),
 ]
 SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Segment (group) id, from list_segments.")]
 MessageId = Annotated[
     int, Field(ge=1, le=2**31 - 1, description="Stored message (template) id, from list_message_templates.")
 ]
-FirstName = Annotated[
-    str, Field(min_length=1, max_length=NAME_LENGTH, description="First name (≤ 40 characters).")
-]
-LastName = Annotated[
-    str, Field(min_length=1, max_length=NAME_LENGTH, description="Last name (≤ 40 characters).")
-]
+FirstName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="First name (≤ 40 characters).")]
+LastName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="Last name (≤ 40 characters).")]
 Limit = Annotated[int, Field(ge=1, le=MAX_ROWS, description=f"How many to return (1–{MAX_ROWS}).")]
 Cursor = Annotated[
     str,
@@ -123,9 +111,7 @@ DateTimeISO = Annotated[
     AfterValidator(_iso_date_time),
     Field(description="ISO 8601 date-time, e.g. 2025-05-14T10:11:10+03:00."),
 ]
-Currency = Annotated[
-    str, AfterValidator(_currency), Field(description="ISO 4217 currency code, e.g. UAH, EUR, USD.")
-]
+Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 currency code, e.g. UAH, EUR, USD.")]
 EventTypeKey = Annotated[
     str,
     AfterValidator(_event_key),
@@ -135,15 +121,9 @@ EventTypeKey = Annotated[
         description="Event type key (≤ 100 characters, none of < ; ’ \\ / | \" ` ' ^ ? ! , >).",
     ),
 ]
-Tags = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20, description="Tags.")
-]
-LanguageCode = Annotated[
-    str, Field(min_length=2, max_length=10, description="Language code, e.g. uk, en, pl.")
-]
-TimeZone = Annotated[
-    str, Field(min_length=1, max_length=64, description="TZ database name, e.g. Europe/Kyiv.")
-]
+Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20, description="Tags.")]
+LanguageCode = Annotated[str, Field(min_length=2, max_length=10, description="Language code, e.g. uk, en, pl.")]
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="TZ database name, e.g. Europe/Kyiv.")]
 
 # Active ISO 4217 codes.
 ISO_4217 = frozenset(

@@ -55,15 +55,11 @@ class ContactView(View):
     phone: str | None = Field(default=None, description="First SMS channel.")
     external_customer_id: str | None = None
     channels: list[ChannelView] | None = None
-    fields: list[FieldValueView] | None = Field(
-        default=None, description="Custom field values, by id and name."
-    )
+    fields: list[FieldValueView] | None = Field(default=None, description="Custom field values, by id and name.")
     address: AddressView | None = None
     language_code: str | None = None
     time_zone: str | None = None
-    segments: list[SegmentView] | None = Field(
-        default=None, description="Static segments holding the contact."
-    )
+    segments: list[SegmentView] | None = Field(default=None, description="Static segments holding the contact.")
 
     @classmethod
     def of(
@@ -81,14 +77,10 @@ class ContactView(View):
         if fmt == "detailed":
             names = field_names or {}
             view.channels = [ChannelView(type=c.type, value=c.value) for c in contact.channels]
-            view.fields = [
-                FieldValueView(id=f.id, name=names.get(f.id), value=f.value) for f in contact.fields
-            ]
+            view.fields = [FieldValueView(id=f.id, name=names.get(f.id), value=f.value) for f in contact.fields]
             if contact.address is not None:
                 a = contact.address
-                view.address = AddressView(
-                    region=a.region, town=a.town, address=a.address, postcode=a.postcode
-                )
+                view.address = AddressView(region=a.region, town=a.town, address=a.address, postcode=a.postcode)
             view.language_code = contact.language_code
             view.time_zone = contact.time_zone
             view.segments = [SegmentView.of(g) for g in contact.groups]
