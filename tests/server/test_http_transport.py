@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import httpx2 as httpx
 import pytest
-from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.http import StartupError, http_app
 from esputnik_mcp.server.runtime import Runtime

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from mcp import Client
 from mcp_types import CallToolResult
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
