@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 DEMO_SEED = 20250604
 DEMO_CONTACTS = 3000
+DEMO_ORDERS = 1500
+DEMO_SITE_EVENTS = 2000
 DAY = 86_400.0
 KYIV = ZoneInfo("Europe/Kyiv")
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -595,7 +597,7 @@ def _orders_and_events(rng: random.Random, data: DemoData, people: list[_Person]
     buyers = [p for p in people if p.external_id or p.email]
     statuses = [s for s, _ in ORDER_STATUSES]
     weights = [sum(w for _, w in ORDER_STATUSES[: i + 1]) for i in range(len(ORDER_STATUSES))]
-    for number in range(min(2000, len(buyers) * 2)):
+    for number in range(min(DEMO_ORDERS, len(buyers) * 2)):
         buyer = rng.choice(buyers)
         ordered = rng.uniform(max(buyer.created, now - 180 * DAY), now - 600)
         status = rng.choices(statuses, cum_weights=weights)[0]
@@ -638,7 +640,7 @@ def _orders_and_events(rng: random.Random, data: DemoData, people: list[_Person]
             {"name": "currency", "value": "UAH"},
         ]
         data.events.append((f"order{status}", buyer.id, _encode(params), ordered, "order"))
-    for _ in range(min(3000, len(people))):
+    for _ in range(min(DEMO_SITE_EVENTS, len(people))):
         person = rng.choice(people)
         key = rng.choice(SITE_EVENTS)
         identifier = (
