@@ -235,3 +235,18 @@ async def test_admin_routes_drive_journal_faults_clock_and_reset(admin_sandbox: 
         assert moved == {"now": T0 + 90, "frozen": True}
         assert admin_sandbox.clock.now() == T0 + 90
         assert (await http.post("/_sandbox/clock", json={"advance": -1})).status_code == 400
+
+
+async def test_repeating_an_add_whose_answer_was_lost_meets_the_409_guard(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    body = {"channels": [{"type": "email", "value": "lost.answer@example.com"}]}
+    sandbox.faults.add(Fault(route="POST /v1/contact", drop=True))
+    with pytest.raises(httpx.RemoteProtocolError):
+        await http.post("/v1/contact", json=body)
+    retry = await http.post("/v1/contact", json=body)
+    assert retry.status_code == 409
+    assert [(e.status, e.dropped) for e in sandbox.journal.for_route("POST /v1/contact")] == [
+        (200, True),
+        (409, False),
+    ]

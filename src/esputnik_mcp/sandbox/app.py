@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from esputnik_mcp.sandbox.admin import admin_routes
 from esputnik_mcp.sandbox.faults import Fault, FaultPlan, path_pattern
 from esputnik_mcp.sandbox.journal import Journal, JournalEntry
 from esputnik_mcp.sandbox.limits import DUPLICATE_WINDOW_SECONDS, RateLimiter
@@ -177,16 +178,20 @@ class Gateway:
         self, scope: Scope, method: str, path: str, query: dict[str, str], body: bytes, spec: RouteSpec | None
     ) -> Answer:
         rt = self.rt
-        if not rt.authorised(scope):
+        if not rt.authorised(scope):  # the challenge header is a guess; the status is SPEC
             return Answer.text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="eSputnik"'})
         if body.strip() and not _is_json(_header(scope, b"content-type")):
             return Answer.text(415, "Unsupported Media Type: send the request body as application/json")
         if spec is None:
             return await _call(self.app, scope, body)
         now = rt.state.now()
+        # Checked after auth; a refused request does not count; no Retry-After, as none is
+        # documented (esputnik-api.md §18). The order of checks is a guess.
         if rt.limiter.admit(spec.bucket, now) is not None:
             return Answer.text(429, "Too Many Requests")
         rt.state.tick()
+        # "Identical" = same method, path, query and body (whitespace aside); only a successful
+        # request opens the one-minute window (guesses on SPEC addContact's 409).
         fingerprint = None
         if spec.guard_repeats:
             fingerprint = _fingerprint(method, path, query, body)
@@ -289,8 +294,6 @@ def _api_route(spec: RouteSpec, state: State) -> Route:
 
 
 def build_app(runtime: Runtime) -> Starlette:
-    from esputnik_mcp.sandbox.admin import admin_routes
-
     routes: list[BaseRoute] = [_api_route(spec, runtime.state) for spec in API_ROUTES]
     if runtime.admin:
         routes += admin_routes(runtime)

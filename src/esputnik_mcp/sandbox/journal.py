@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One request and its answer.
+    """One API request (under ``/api``; admin requests are not recorded) and its answer.
 
     ``path`` is the API path without the ``/api`` prefix (``/v1/contact/5``), as the
     reference writes it; ``route`` is the matched operation (``PUT /v1/contact/{id}``), or None

@@ -15,10 +15,11 @@ from esputnik_mcp.sandbox.limits import CHANNELS_PER_TYPE
 from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn, ContactUpdateIn
 from esputnik_mcp.sandbox.wire import prune
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 AnyContact = ContactIn | ContactUpdateIn
 
@@ -467,7 +468,7 @@ def search(state: State, filters: Filters, *, start: int, rows: int, by_id: bool
 
     Email, phone and external id match exactly (email case-insensitively, phone on its digits);
     names match case-insensitively from their start (a guess: the reference does not say).
-    Ordered by last update, or by id with ``by_id``.
+    Ordered by last update (SPEC searchContacts; oldest first is a guess), or by id with ``by_id``.
     """
     where, params = ["deleted = 0"], []
     if filters.email is not None:
