@@ -56,7 +56,7 @@ def generate_event(call: Call) -> Response:
         raise _event_error(f"The event does not match the expected structure: {describe(exc)}.") from None
     problem = rules.key_problem(event.eventTypeKey, "eventTypeKey")
     if problem:
-        raise _event_error(f"Invalid event: {problem}.")
+        raise _event_error(f"Invalid event: {problem}")
     params: list[tuple[str, Any]] = []
     for index, param in enumerate(event.params or ()):
         if param.name is None or not param.name.strip():

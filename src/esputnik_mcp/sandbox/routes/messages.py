@@ -227,7 +227,7 @@ def _with_name(sender: str, name: str | None) -> str:
 
 def message_status(call: Call) -> Response:
     """SPEC getInstantMessagesStatus: an array holding one ``{results}``; unknown ids are left
-    out (a guess)."""
+    out, and a request without ``ids`` is refused (guesses: the parameter is not marked required)."""
     raw = call.params("ids").required("ids")
     ids = [part.strip() for part in raw.split(",") if part.strip()]
     return json_reply([{"results": one_or_many(messaging.statuses(call.state, ids))}])
