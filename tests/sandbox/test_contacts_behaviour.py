@@ -25,6 +25,26 @@ async def test_upsert_creates_then_updates_the_contact_with_the_same_email(clien
     assert contact.channel_values("email") == ["OLHA@example.com"]
 
 
+async def test_upsert_keeps_channels_of_other_types_and_put_replaces_them(client: ESputnikClient) -> None:
+    contact_id = await client.contacts.upsert(
+        ContactInput(
+            channels=[
+                ChannelInput(type="email", value="two.channels@example.com"),
+                ChannelInput(type="sms", value="+380931234567"),
+            ]
+        )
+    )
+    assert await client.contacts.upsert(_contact("two.channels@example.com", first_name="Ann")) == contact_id
+    kept = await client.contacts.get(contact_id)
+    assert (kept.channel_values("email"), kept.channel_values("sms")) == (
+        ["two.channels@example.com"],
+        ["+380931234567"],
+    )
+    await client.contacts.update(contact_id, _contact("two.channels@example.com", first_name="Ann"))
+    replaced = await client.contacts.get(contact_id)
+    assert replaced.channel_values("sms") == []
+
+
 async def test_upsert_matches_on_external_customer_id(client: ESputnikClient) -> None:
     contact_id = await client.contacts.upsert(_contact("first@example.com", external_customer_id="EXT-9"))
     same = await client.contacts.upsert(_contact("second@example.com", external_customer_id="EXT-9"))

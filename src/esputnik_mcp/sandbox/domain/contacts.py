@@ -193,16 +193,23 @@ class Plan:
     restore: bool = True
 
 
-def plan_for(contact: AnyContact, *, channels: Literal["all", "add_types"] = "all") -> Plan:
-    """Given fields replace, absent ones stay (POST /v1/contact, PUT, subscribe).
-
-    Whether eSputnik merges or replaces is not documented; this is a guess.
+def plan_for(contact: AnyContact, *, channels: Literal["all", "add_types", "given_types"]) -> Plan:
+    """Given fields replace, absent ones stay (POST /v1/contact, PUT, subscribe). ``channels``:
+    ``"all"`` replaces the channel list (PUT), ``"given_types"`` replaces the channels of the
+    types given and keeps the others (POST), ``"add_types"`` only adds missing types (subscribe,
+    SPEC subscribeContact). Whether eSputnik merges or replaces is not documented: guesses.
     """
     given = contact.model_fields_set
+    channel_plan: Literal["all", "add_types"] | frozenset[str] = frozenset()
+    if "channels" in given:
+        if channels == "given_types":
+            channel_plan = frozenset(c.type for c in contact.channels or () if c.type)
+        else:
+            channel_plan = channels
     return Plan(
         scalars=frozenset(given & SCALARS.keys()),
         address=frozenset(ADDRESS_PARTS) if "address" in given else frozenset(),
-        channels=channels if "channels" in given else frozenset(),
+        channels=channel_plan,
         custom="given",
     )
 

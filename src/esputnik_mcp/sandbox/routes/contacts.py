@@ -67,7 +67,7 @@ def add_contact(call: Call) -> Response:
     if existing is None:
         contact_id = contacts.create(call.state, contact)
     else:
-        contacts.update(call.state, existing, contact, contacts.plan_for(contact))
+        contacts.update(call.state, existing, contact, contacts.plan_for(contact, channels="given_types"))
         contact_id = existing
     return json_reply({"id": contact_id})
 
@@ -93,7 +93,7 @@ def update_contact(call: Call) -> Response:
     if contact.channels is None:
         raise bad_request("Invalid contact: channels is required; specify at least one channel")
     _refuse_problem(call, contact)
-    contacts.update(call.state, contact_id, contact, contacts.plan_for(contact))
+    contacts.update(call.state, contact_id, contact, contacts.plan_for(contact, channels="all"))
     # The wording follows an old sample answer (LIB multitest).
     return text_reply(f"Contact with id='{contact_id}' has been updated")
 
