@@ -250,3 +250,14 @@ async def test_repeating_an_add_whose_answer_was_lost_meets_the_409_guard(
         (200, True),
         (409, False),
     ]
+
+
+async def test_the_journal_keeps_only_the_size_of_a_huge_body(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    emails = [f"someone.with.a.long.address.{n}@example.com" for n in range(30_000)]
+    response = await http.post("/v1/emails/unsubscribed/add", json={"emails": emails})
+    assert response.status_code == 200
+    [entry] = sandbox.journal.entries
+    assert isinstance(entry.body, str)
+    assert entry.body.endswith("bytes, not kept>")

@@ -38,6 +38,8 @@ ADMIN_PREFIX = "/_sandbox"
 # Set by the in-process transport: a dict the gateway marks ``{"dropped": True}`` instead of
 # holding the connection open, so the transport can raise a transport error.
 DROP_EXTENSION = "esputnik_sandbox.drop"
+# Bodies larger than this are journaled as a size only, so a long session stays small.
+JOURNAL_BODY_LIMIT = 1024 * 1024
 GARBAGE_BODY = b'{"results": [{"status": "OK", "requestId": '
 
 
@@ -95,9 +97,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _journal_text(body: bytes) -> str:
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(body)} bytes, not kept>"
+    return body.decode("utf-8", "replace")
+
+
 def _decode_body(body: bytes) -> Any:
     if not body:
         return None
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(body)} bytes, not kept>"
     text = body.decode("utf-8", "replace")
     try:
         return json.loads(text)
@@ -162,7 +172,7 @@ class Gateway:
                     query=query,
                     body=_decode_body(body),
                     status=None if answer is None else answer.status,
-                    response_body="" if answer is None else answer.body.decode("utf-8", "replace"),
+                    response_body="" if answer is None else _journal_text(answer.body),
                     route=None if spec is None else spec.name,
                     fault=None if fault is None else fault.describe(),
                     dropped=fault is not None and fault.drop and answer is not None,
