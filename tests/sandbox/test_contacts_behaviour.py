@@ -113,7 +113,9 @@ async def test_delete_by_external_id_answers_an_empty_body(http: httpx.AsyncClie
     assert response.content == b""
     assert (await http.get("/v1/contacts", params={"externalCustomerId": "CUST-200000"})).json() == []
     again = await http.delete("/v1/contact", params={"externalCustomerId": "CUST-200000"})
-    assert again.status_code == 404
+    assert again.status_code == 200
+    unknown = await http.delete("/v1/contact", params={"externalCustomerId": "NO-SUCH-CUSTOMER"})
+    assert unknown.status_code == 404
 
 
 async def test_search_filters_and_total_count(client: ESputnikClient, http: httpx.AsyncClient) -> None:
