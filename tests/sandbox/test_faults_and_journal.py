@@ -115,7 +115,7 @@ async def test_a_delay_fault_makes_the_client_time_out_before_anything_happens(s
         KEY,
         base_url=SANDBOX_BASE_URL,
         transport=sandbox.transport(),
-        timeouts=Timeouts(deadline=0.05),
+        timeouts=Timeouts(deadline=0.2),
         retry_policy=RetryPolicy(max_retries=0),
     ) as client:
         with pytest.raises(AmbiguousOutcomeError, match="no answer arrived in time"):

@@ -56,7 +56,7 @@ async def test_a_dropped_answer_over_http_never_arrives(tmp_path: Path) -> None:
         assert (await http.post("/_sandbox/faults", json=fault)).status_code == 200
         with pytest.raises(httpx.ReadTimeout):
             await http.post(
-                "/api/v1/emails/unsubscribed/add", json={"emails": ["x@example.com"]}, timeout=0.1
+                "/api/v1/emails/unsubscribed/add", json={"emails": ["x@example.com"]}, timeout=0.3
             )
     [entry] = sandbox.journal.entries
     assert (entry.status, entry.dropped) == (200, True)
