@@ -42,9 +42,7 @@ async def test_any_user_name_with_the_key_as_password_is_accepted(sandbox: Sandb
 
 
 async def test_a_body_without_json_content_type_gets_415(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        "/v1/contact", content=b'{"channels": []}', headers={"Content-Type": "text/plain"}
-    )
+    response = await http.post("/v1/contact", content=b'{"channels": []}', headers={"Content-Type": "text/plain"})
     _assert_text_error(response, 415)
     missing = await http.post("/v1/contact", content=b'{"channels": []}')
     _assert_text_error(missing, 415)
@@ -81,9 +79,7 @@ async def test_schema_violations_are_refused_with_400_text(
 
 
 async def test_malformed_json_is_refused(http: httpx.AsyncClient) -> None:
-    response = await http.post(
-        "/v1/contact", content=b'{"channels": [', headers={"Content-Type": "application/json"}
-    )
+    response = await http.post("/v1/contact", content=b'{"channels": [', headers={"Content-Type": "application/json"})
     _assert_text_error(response, 400)
     assert "Malformed JSON" in response.text
 

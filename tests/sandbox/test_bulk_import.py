@@ -117,9 +117,7 @@ async def test_groups_events_and_contact_fields_are_honoured(
                 channels=[ChannelInput(type="email", value="known@example.com")],
                 fields=[ContactFieldInput(id=70004, value="Gold")],
             ),
-            ContactInput(
-                first_name="Brand", channels=[ChannelInput(type="email", value="brand.new@example.com")]
-            ),
+            ContactInput(first_name="Brand", channels=[ChannelInput(type="email", value="brand.new@example.com")]),
         ],
         BulkOptions(
             dedupe_on=DedupeOn.EMAIL,
@@ -144,9 +142,7 @@ async def test_groups_events_and_contact_fields_are_honoured(
 
     leaving = await client.contacts.bulk_update(
         [ContactInput(channels=[ChannelInput(type="email", value="known@example.com")])],
-        BulkOptions(
-            dedupe_on=DedupeOn.EMAIL, contact_fields=["firstName"], group_names_exclude=["Spring import"]
-        ),
+        BulkOptions(dedupe_on=DedupeOn.EMAIL, contact_fields=["firstName"], group_names_exclude=["Spring import"]),
     )
     assert leaving.async_session_id is not None
     await _finish(http, sandbox, leaving.async_session_id)
@@ -174,9 +170,7 @@ async def test_without_contact_fields_missing_standard_fields_are_cleared(
 async def test_external_customer_id_wins_over_dedupe_on(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     body = {
         "dedupeOn": "email",
-        "contacts": [
-            _email("another.address@example.com", externalCustomerId="CUST-200000", firstName="Matched")
-        ],
+        "contacts": [_email("another.address@example.com", externalCustomerId="CUST-200000", firstName="Matched")],
     }
     session = (await http.post("/v1/contacts", json=body)).json()["asyncSessionId"]
     status = await _finish(http, sandbox, session)
@@ -184,9 +178,7 @@ async def test_external_customer_id_wins_over_dedupe_on(http: httpx.AsyncClient,
     assert (await http.get("/v1/contact/100001")).json()["firstName"] == "Matched"
 
 
-async def test_deleted_contacts_come_back_only_with_restore_deleted(
-    http: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_deleted_contacts_come_back_only_with_restore_deleted(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     await http.delete("/v1/contact/100001")
     email = "zaneta.zielinski0@example.com"
     body: dict[str, Any] = {"dedupeOn": "email", "contacts": [_email(email)]}
@@ -227,9 +219,7 @@ async def test_unknown_import_sessions_are_404(http: httpx.AsyncClient) -> None:
 async def test_dedupe_on_contact_id_updates_that_contact(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     body = {
         "dedupeOn": "id",
-        "contacts": [
-            {"id": 100005, "firstName": "Renamed", "channels": [{"type": "sms", "value": "+380939990000"}]}
-        ],
+        "contacts": [{"id": 100005, "firstName": "Renamed", "channels": [{"type": "sms", "value": "+380939990000"}]}],
     }
     session = (await http.post("/v1/contacts", json=body)).json()["asyncSessionId"]
     status = await _finish(http, sandbox, session)
@@ -245,13 +235,9 @@ async def test_dedupe_on_contact_id_updates_that_contact(http: httpx.AsyncClient
     assert "no contact with id 1" in failed["description"]
 
 
-async def test_dedupe_on_email_or_sms_tries_the_phone_first(
-    http: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_dedupe_on_email_or_sms_tries_the_phone_first(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     by_phone = await http.post("/v1/contact", json={"channels": [{"type": "sms", "value": "+380671112233"}]})
-    by_email = await http.post(
-        "/v1/contact", json={"channels": [{"type": "email", "value": "either@example.com"}]}
-    )
+    by_email = await http.post("/v1/contact", json={"channels": [{"type": "email", "value": "either@example.com"}]})
     body = {
         "dedupeOn": "email_or_sms",
         "contacts": [

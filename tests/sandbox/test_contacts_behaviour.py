@@ -55,17 +55,13 @@ async def test_upsert_matches_on_external_customer_id(client: ESputnikClient) ->
 async def test_unknown_contact_ids_are_404(client: ESputnikClient, http: httpx.AsyncClient) -> None:
     with pytest.raises(NotFoundError):
         await client.contacts.get(999_999_999)
-    response = await http.put(
-        "/v1/contact/999999999", json={"channels": [{"type": "sms", "value": "+380501112233"}]}
-    )
+    response = await http.put("/v1/contact/999999999", json={"channels": [{"type": "sms", "value": "+380501112233"}]})
     assert response.status_code == 404
     assert (await http.delete("/v1/contact/999999999")).status_code == 404
 
 
 async def test_put_and_delete_answer_plain_text(http: httpx.AsyncClient) -> None:
-    update = await http.put(
-        "/v1/contact/100001", json={"channels": [{"type": "email", "value": "n@example.com"}]}
-    )
+    update = await http.put("/v1/contact/100001", json={"channels": [{"type": "email", "value": "n@example.com"}]})
     assert update.status_code == 200
     assert update.text == "Contact with id='100001' has been updated"
     deleted = await http.delete("/v1/contact/100001")
@@ -171,9 +167,7 @@ async def test_contact_emails_come_as_one_object_or_an_array(http: httpx.AsyncCl
     assert (await http.get("/v1/contacts/email")).status_code == 400
 
 
-async def test_custom_fields_are_checked_against_the_catalogue(
-    client: ESputnikClient, http: httpx.AsyncClient
-) -> None:
+async def test_custom_fields_are_checked_against_the_catalogue(client: ESputnikClient, http: httpx.AsyncClient) -> None:
     contact_id = await client.contacts.upsert(
         _contact(
             "fields@example.com",
@@ -217,12 +211,8 @@ async def test_address_books_use_one_or_many_shapes(client: ESputnikClient, http
 async def test_a_catalogue_with_a_single_field_group_and_field_is_sent_as_objects(bare: Sandbox) -> None:
     with bare.state.write() as conn:
         conn.execute("INSERT INTO address_books (id, name) VALUES (1, 'Only')")
-        conn.execute(
-            "INSERT INTO field_groups (id, address_book_id, name, profile_key) VALUES (2, 1, 'G', 'g')"
-        )
-        conn.execute(
-            "INSERT INTO fields (id, group_id, name, field_key, type) VALUES (3, 2, 'F', 'f', 'TEXTFIELD')"
-        )
+        conn.execute("INSERT INTO field_groups (id, address_book_id, name, profile_key) VALUES (2, 1, 'G', 'g')")
+        conn.execute("INSERT INTO fields (id, group_id, name, field_key, type) VALUES (3, 2, 'F', 'f', 'TEXTFIELD')")
     async with httpx.AsyncClient(
         transport=bare.transport(), base_url="http://sandbox.invalid/api", auth=("u", "sandbox-test-key")
     ) as http:

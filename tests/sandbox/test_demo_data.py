@@ -47,9 +47,7 @@ def _scripts(names: list[str]) -> set[str]:
 
 
 def test_contacts_have_names_in_several_alphabets_that_follow_the_name_rules(sandbox: Sandbox) -> None:
-    rows = sandbox.state.conn.execute(
-        "SELECT first_name, last_name, language_code, time_zone FROM contacts"
-    ).fetchall()
+    rows = sandbox.state.conn.execute("SELECT first_name, last_name, language_code, time_zone FROM contacts").fetchall()
     assert len(rows) == demo.DEMO_CONTACTS >= 2000
     names = [r[0] for r in rows] + [r[1] for r in rows]
     assert all(name_problem(n) is None for n in names)
@@ -129,9 +127,7 @@ def test_a_sandbox_file_survives_a_restart_and_reset_starts_over(tmp_path: Path)
     fresh.close()
 
 
-def test_the_default_database_lives_in_the_user_data_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_default_database_lives_in_the_user_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESPUTNIK_DATA_DIR", str(tmp_path))
     assert default_db_path() == tmp_path / "sandbox.sqlite3"
     sandbox = Sandbox(KEY, demo=False)
@@ -140,9 +136,7 @@ def test_the_default_database_lives_in_the_user_data_directory(
 
 
 async def test_a_bare_sandbox_has_an_account_and_nothing_else(bare: Sandbox) -> None:
-    async with httpx.AsyncClient(
-        transport=bare.transport(), base_url=SANDBOX_BASE_URL, auth=("u", KEY)
-    ) as http:
+    async with httpx.AsyncClient(transport=bare.transport(), base_url=SANDBOX_BASE_URL, auth=("u", KEY)) as http:
         assert (await http.get("/v1/contacts")).json() == []
         assert (await http.get("/v1/groups")).json() == []
         assert (await http.get("/v1/addressbooks")).json() == {"addressBook": []}

@@ -72,9 +72,7 @@ async def test_an_event_body_over_20_kb_is_refused(http: httpx.AsyncClient) -> N
     filler = "x" * (20 * 1024)
     response = await http.post("/v2/event", json=_event("big", ("email", "a@example.com"), ("blob", filler)))
     _assert_event_refusal(response, "20 KB")
-    fits = await http.post(
-        "/v2/event", json=_event("big", ("email", "a@example.com"), ("blob", filler[:19_900]))
-    )
+    fits = await http.post("/v2/event", json=_event("big", ("email", "a@example.com"), ("blob", filler[:19_900])))
     assert fits.status_code == 200
 
 
@@ -86,9 +84,7 @@ async def test_event_type_keys_are_checked(http: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("char", sorted(FORBIDDEN_KEY_CHARACTERS))
-async def test_forbidden_characters_in_event_type_keys_are_refused(
-    http: httpx.AsyncClient, char: str
-) -> None:
+async def test_forbidden_characters_in_event_type_keys_are_refused(http: httpx.AsyncClient, char: str) -> None:
     _assert_event_refusal(await http.post("/v2/event", json=_event(f"cart{char}abandoned")), "forbidden")
 
 
@@ -125,9 +121,7 @@ async def test_event_params_are_name_value_objects(http: httpx.AsyncClient) -> N
     _assert_event_refusal(await http.post("/v2/event", json=nameless), "no name")
 
 
-async def test_orders_are_stored_and_raise_order_status_events(
-    client: ESputnikClient, sandbox: Sandbox
-) -> None:
+async def test_orders_are_stored_and_raise_order_status_events(client: ESputnikClient, sandbox: Sandbox) -> None:
     order = OrderInput.model_validate(_order("ORD-T1", items=[{"externalItemId": "SKU-1", "quantity": 2}]))
     assert await client.orders.add([order]) == []
     assert sandbox.order("ORD-T1") == order.wire()
@@ -142,9 +136,7 @@ async def test_orders_are_stored_and_raise_order_status_events(
     assert sandbox.events("orderCANCELLED")[-1]["params"][0] == {"name": "eventKey", "value": "ORD-T1"}
 
 
-async def test_bad_orders_come_back_in_failed_orders_inside_a_200(
-    http: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_bad_orders_come_back_in_failed_orders_inside_a_200(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     orders = [
         _order("GOOD-1"),
         _order("NO-CUSTOMER", externalCustomerId=None),
@@ -200,9 +192,7 @@ async def test_deleting_orders_by_window(http: httpx.AsyncClient, sandbox: Sandb
         _order("WIN-OUT", date="2025-06-14T10:00:01Z"),
     ]
     await http.post("/v1/orders", json={"orders": orders})
-    response = await http.delete(
-        "/v1/orders", params={"from": "2025-06-13T10:00:01", "to": "2025-06-14T10:00:00"}
-    )
+    response = await http.delete("/v1/orders", params={"from": "2025-06-13T10:00:01", "to": "2025-06-14T10:00:00"})
     assert response.status_code == 200
     sandbox.clock.advance(5)
     assert sandbox.order("WIN-IN") is None
@@ -222,9 +212,7 @@ async def test_deleting_orders_by_window(http: httpx.AsyncClient, sandbox: Sandb
         ({"externalOrderId": "X", "from": "2025-06-14T10:00:00", "to": "2025-06-14T11:00:00"}, "not both"),
     ],
 )
-async def test_order_deletion_windows_are_checked(
-    http: httpx.AsyncClient, params: dict[str, str], why: str
-) -> None:
+async def test_order_deletion_windows_are_checked(http: httpx.AsyncClient, params: dict[str, str], why: str) -> None:
     response = await http.delete("/v1/orders", params=params)
     assert response.status_code == 400
     assert why in response.text

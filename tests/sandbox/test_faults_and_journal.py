@@ -58,9 +58,7 @@ async def test_the_journal_never_keeps_the_api_key(sandbox: Sandbox) -> None:
     assert [e.status for e in sandbox.journal.entries] == [200, 401]
 
 
-async def test_a_status_fault_answers_instead_of_processing(
-    http: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_a_status_fault_answers_instead_of_processing(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     sandbox.faults.add(
         Fault(
             route="POST /v1/message/email",
@@ -89,9 +87,7 @@ async def test_faults_match_route_templates_and_methods(http: httpx.AsyncClient,
     sandbox.faults.add(Fault(route="GET /v1/contact/{id}", times=None, status=500))
     assert (await http.get("/v1/contact/100001")).status_code == 500
     assert (await http.get("/v1/contact/100002")).status_code == 500
-    update = await http.put(
-        "/v1/contact/100001", json={"channels": [{"type": "sms", "value": "+380501234567"}]}
-    )
+    update = await http.put("/v1/contact/100001", json={"channels": [{"type": "sms", "value": "+380501234567"}]})
     assert update.status_code == 200
     assert len(sandbox.faults.pending) == 1
     sandbox.faults.clear()
@@ -166,9 +162,7 @@ async def test_a_dropped_response_changes_state_but_the_caller_gets_a_transport_
     assert '"id"' in entry.response_body
 
 
-async def test_a_dropped_send_is_an_ambiguous_outcome_for_the_client(
-    client: ESputnikClient, sandbox: Sandbox
-) -> None:
+async def test_a_dropped_send_is_an_ambiguous_outcome_for_the_client(client: ESputnikClient, sandbox: Sandbox) -> None:
     sandbox.faults.add(Fault(route="POST /v1/message/email", drop=True))
     with pytest.raises(AmbiguousOutcomeError, match="may have been processed"):
         await client.messages.send_email(_email())
@@ -210,9 +204,7 @@ async def test_admin_routes_drive_journal_faults_clock_and_reset(admin_sandbox: 
         journal = (await http.get("/_sandbox/journal")).json()
         assert [(e["method"], e["path"], e["status"]) for e in journal] == [("GET", "/v1/balance", 200)]
 
-        added = await http.post(
-            "/_sandbox/faults", json={"route": "GET /v1/balance", "status": 429, "times": 1}
-        )
+        added = await http.post("/_sandbox/faults", json={"route": "GET /v1/balance", "status": 429, "times": 1})
         assert added.json()["status"] == 429
         assert len((await http.get("/_sandbox/faults")).json()) == 1
         assert (await http.get("/api/v1/balance")).status_code == 429
@@ -252,9 +244,7 @@ async def test_repeating_an_add_whose_answer_was_lost_meets_the_409_guard(
     ]
 
 
-async def test_the_journal_keeps_only_the_size_of_a_huge_body(
-    http: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_the_journal_keeps_only_the_size_of_a_huge_body(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     emails = [f"someone.with.a.long.address.{n}@example.com" for n in range(30_000)]
     response = await http.post("/v1/emails/unsubscribed/add", json={"emails": emails})
     assert response.status_code == 200

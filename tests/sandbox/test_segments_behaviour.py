@@ -107,20 +107,13 @@ async def test_attach_by_contact_or_external_ids_answers_plain_text(
     http: httpx.AsyncClient, client: ESputnikClient
 ) -> None:
     await http.post(f"/v1/group/{TEST_RECIPIENTS}/contacts/detach", json={"contactIds": []})
-    by_id = await http.post(
-        f"/v1/group/{TEST_RECIPIENTS}/contacts/attach", json={"contactIds": [100002, 100003]}
-    )
+    by_id = await http.post(f"/v1/group/{TEST_RECIPIENTS}/contacts/attach", json={"contactIds": [100002, 100003]})
     assert by_id.status_code == 200
     assert by_id.headers["content-type"].startswith("text/plain")
     assert by_id.text == "2 contact(s) attached to segment 2005"
-    assert (
-        await client.segments.attach(TEST_RECIPIENTS, ["CUST-200000"])
-        == "1 contact(s) attached to segment 2005"
-    )
+    assert await client.segments.attach(TEST_RECIPIENTS, ["CUST-200000"]) == "1 contact(s) attached to segment 2005"
     assert sorted(await _member_ids(http, TEST_RECIPIENTS)) == [100001, 100002, 100003]
-    assert (
-        await client.segments.detach(TEST_RECIPIENTS, [100002]) == "1 contact(s) detached from segment 2005"
-    )
+    assert await client.segments.detach(TEST_RECIPIENTS, [100002]) == "1 contact(s) detached from segment 2005"
     assert sorted(await _member_ids(http, TEST_RECIPIENTS)) == [100001, 100003]
 
 
@@ -140,9 +133,7 @@ async def test_attach_and_detach_limits(http: httpx.AsyncClient) -> None:
     )
     assert mixed.status_code == 400
     assert "one kind" in mixed.text
-    wrong_shape = await http.post(
-        f"/v1/group/{TEST_RECIPIENTS}/contacts/attach", json=[{"contactId": 100001}]
-    )
+    wrong_shape = await http.post(f"/v1/group/{TEST_RECIPIENTS}/contacts/attach", json=[{"contactId": 100001}])
     assert wrong_shape.status_code == 400
     unknown = await http.post("/v1/group/999/contacts/attach", json={"contactIds": [100001]})
     assert unknown.status_code == 404

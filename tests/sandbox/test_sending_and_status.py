@@ -40,9 +40,7 @@ async def test_results_are_an_object_for_one_recipient_and_an_array_for_more(htt
     assert isinstance(one["results"], dict)
     assert one["results"]["status"] == "OK"
     assert one["results"]["locator"] == "one@example.com"
-    two = (
-        await http.post("/v1/message/email", json={**email, "emails": ["a@example.com", "b@example.com"]})
-    ).json()
+    two = (await http.post("/v1/message/email", json={**email, "emails": ["a@example.com", "b@example.com"]})).json()
     assert isinstance(two["results"], list)
     request_ids = [r["requestId"] for r in two["results"]]
     assert len(set(request_ids)) == 2
@@ -64,9 +62,7 @@ async def test_email_status_moves_from_queue_to_delivered_to_read(
     assert (await _status(http, ok.request_id or ""))["status"] == "READ"
 
 
-async def test_sms_status_moves_from_queue_to_pending_to_delivered(
-    client: ESputnikClient, sandbox: Sandbox
-) -> None:
+async def test_sms_status_moves_from_queue_to_pending_to_delivered(client: ESputnikClient, sandbox: Sandbox) -> None:
     [ok, failing] = await client.messages.send_sms(_sms("+380671234567", "+380671230000"))
     ids = [ok.request_id or "", failing.request_id or ""]
     seen = []
@@ -95,9 +91,7 @@ async def test_status_answers_an_array_of_results_and_skips_unknown_ids(http: ht
     assert set(answer[0]["results"][0]) == {"requestId", "status", "delivered", "failed"}
 
 
-async def test_unsubscribed_addresses_get_an_error_result_not_a_send(
-    client: ESputnikClient, sandbox: Sandbox
-) -> None:
+async def test_unsubscribed_addresses_get_an_error_result_not_a_send(client: ESputnikClient, sandbox: Sandbox) -> None:
     await client.unsubscribes.add(["Quiet@Example.com"])
     results = await client.messages.send_email(_email("quiet@example.com", "loud@example.com"))
     assert [r.status for r in results] == ["ERROR", "OK"]
@@ -135,13 +129,9 @@ async def test_sends_cost_bonus_first_then_balance(client: ESputnikClient, sandb
 
 
 async def test_no_money_once_balance_and_credit_are_spent(bare: Sandbox) -> None:
-    async with httpx.AsyncClient(
-        transport=bare.transport(), base_url=SANDBOX_BASE_URL, auth=("u", KEY)
-    ) as http:
+    async with httpx.AsyncClient(transport=bare.transport(), base_url=SANDBOX_BASE_URL, auth=("u", KEY)) as http:
         numbers = [f"+3805012{n:05d}" for n in range(1, 231)]
-        sent = (
-            await http.post("/v1/message/sms", json={"from": "S", "text": "x", "phoneNumbers": numbers})
-        ).json()
+        sent = (await http.post("/v1/message/sms", json={"from": "S", "text": "x", "phoneNumbers": numbers})).json()
         ids = [r["requestId"] for r in sent["results"]]
         assert all(r["status"] == "OK" for r in sent["results"])
         statuses = (await http.get("/v1/message/status", params={"ids": ",".join(ids)})).json()[0]["results"]
@@ -152,9 +142,7 @@ async def test_no_money_once_balance_and_credit_are_spent(bare: Sandbox) -> None
         assert balance["currentBalance"] == pytest.approx(100 - 222 * 0.45)
 
 
-async def test_sms_to_a_segment_reaches_its_members_with_phones(
-    client: ESputnikClient, sandbox: Sandbox
-) -> None:
+async def test_sms_to_a_segment_reaches_its_members_with_phones(client: ESputnikClient, sandbox: Sandbox) -> None:
     await client.segments.detach(2005, [c.id or 0 for c in (await client.segments.contacts(2005)).items])
     await client.segments.attach(2005, [100001, 100002, 100003])
     phones = []
@@ -255,15 +243,11 @@ async def test_smartsend_request_rules(http: httpx.AsyncClient) -> None:
     ok = await http.post(url, json={"email": True, "recipients": too_many[:1000]})
     assert ok.status_code == 200
     assert len(ok.json()["results"]) == 1000
-    unknown = await http.post(
-        "/v1/message/424242/smartsend", json={"email": True, "recipients": too_many[:1]}
-    )
+    unknown = await http.post("/v1/message/424242/smartsend", json={"email": True, "recipients": too_many[:1]})
     assert unknown.status_code == 404
 
 
-async def test_templates_are_searchable_by_name_part_or_tag(
-    client: ESputnikClient, http: httpx.AsyncClient
-) -> None:
+async def test_templates_are_searchable_by_name_part_or_tag(client: ESputnikClient, http: httpx.AsyncClient) -> None:
     by_name = await client.templates.search_email(search="CART")
     assert [t.id for t in by_name.items] == [ABANDONED_CART]
     assert "$!data.get('cartTotal')" in (by_name.items[0].html_text or "")

@@ -55,26 +55,20 @@ async def test_a_dropped_answer_over_http_never_arrives(tmp_path: Path) -> None:
         fault = {"route": "POST /v1/emails/unsubscribed/add", "drop": True}
         assert (await http.post("/_sandbox/faults", json=fault)).status_code == 200
         with pytest.raises(httpx.ReadTimeout):
-            await http.post(
-                "/api/v1/emails/unsubscribed/add", json={"emails": ["x@example.com"]}, timeout=0.3
-            )
+            await http.post("/api/v1/emails/unsubscribed/add", json={"emails": ["x@example.com"]}, timeout=0.3)
     [entry] = sandbox.journal.entries
     assert (entry.status, entry.dropped) == (200, True)
     assert sandbox.state.conn.execute("SELECT email FROM unsubscribed").fetchall()[0][0] == "x@example.com"
 
 
-def test_the_command_line_prints_the_key_and_a_curl_example(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_command_line_prints_the_key_and_a_curl_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     served: dict[str, Any] = {}
 
     def fake_serve(app: Any, **options: Any) -> None:
         served.update(options, app=app)
 
     db = tmp_path / "cli.sqlite3"
-    status = run(
-        ["--db", str(db), "--port", "9911", "--key", "s3cret", "--admin", "--no-demo"], serve=fake_serve
-    )
+    status = run(["--db", str(db), "--port", "9911", "--key", "s3cret", "--admin", "--no-demo"], serve=fake_serve)
     assert status == 0
     assert (served["host"], served["port"]) == ("127.0.0.1", 9911)
     out = capsys.readouterr().out

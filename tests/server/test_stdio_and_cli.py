@@ -36,8 +36,8 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
-async def test_stdio_subprocess_serves_the_sandbox_to_the_sdk_client(tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize(("mode", "protocol"), [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
+async def test_stdio_subprocess_serves_the_sandbox_to_the_sdk_client(tmp_path: Path, mode: str, protocol: str) -> None:
     params = StdioServerParameters(
         command=COMMAND, args=[], env=clean_env(tmp_path, ESPUTNIK_SANDBOX_DB=":memory:"), cwd=tmp_path
     )
@@ -45,6 +45,7 @@ async def test_stdio_subprocess_serves_the_sandbox_to_the_sdk_client(tmp_path: P
         from mcp.client.stdio import stdio_client
 
         async with Client(stdio_client(params, errlog=errlog), mode=mode) as client:
+            assert client.protocol_version == protocol
             tools = await client.list_tools()
             assert "search_contacts" in [t.name for t in tools.tools]
             assert client.instructions is not None

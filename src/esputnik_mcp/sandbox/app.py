@@ -135,9 +135,7 @@ class Gateway:
             return
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX + "/") and self.rt.admin and not self.rt.authorised(scope):
-            await Answer.text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="sandbox"'}).deliver(
-                send
-            )
+            await Answer.text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="sandbox"'}).deliver(send)
             return
         if not path.startswith(API_PREFIX + "/"):
             await self.app(scope, receive, send)
@@ -147,9 +145,7 @@ class Gateway:
     async def _api(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         body = await _read_body(receive)
         method: str = scope["method"]
-        query = dict(
-            parse_qsl(bytes(scope.get("query_string", b"")).decode("latin-1"), keep_blank_values=True)
-        )
+        query = dict(parse_qsl(bytes(scope.get("query_string", b"")).decode("latin-1"), keep_blank_values=True))
         spec = self._route(method, path)
         started = self.rt.state.now()
         fault = self.rt.faults.take(method, path)
@@ -291,9 +287,7 @@ async def _drop(scope: Scope, receive: Receive, send: Send) -> None:
 
 def _api_route(spec: RouteSpec, state: State) -> Route:
     async def endpoint(request: Request) -> Response:
-        call = Call(
-            state=state, path=request.path_params, query=dict(request.query_params), body=await request.body()
-        )
+        call = Call(state=state, path=request.path_params, query=dict(request.query_params), body=await request.body())
         try:
             with state.write():
                 return spec.handler(call)

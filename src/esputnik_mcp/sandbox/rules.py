@@ -42,11 +42,7 @@ def name_problem(name: str) -> str | None:
                 continue
             if char in APOSTROPHES or char == "-":
                 inside = 0 < index < len(core) - 1
-                if (
-                    inside
-                    and core[index - 1].isalnum()
-                    and (_is_letter(core[index + 1]) or core[index + 1].isdigit())
-                ):
+                if inside and core[index - 1].isalnum() and (_is_letter(core[index + 1]) or core[index + 1].isdigit()):
                     continue
                 return f"has {char!r} outside a word; apostrophes and hyphens are allowed only inside words"
             return f"contains the character {char!r}, which is not allowed in names"

@@ -63,7 +63,5 @@ class SandboxTransport(httpx.AsyncBaseTransport):
 
         await self._app(scope, receive, send)
         if box["dropped"]:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)))

@@ -178,9 +178,7 @@ def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Pers
         data.channels.append((contact_id, position, "mobilepush", token, token, _encode(device)))
     values = data.field_values
     if r() < 0.5:
-        values.append(
-            (contact_id, BIRTHDAY, date.fromordinal(_BIRTHDAY_BASE + int(r() * 18_250)).isoformat())
-        )
+        values.append((contact_id, BIRTHDAY, date.fromordinal(_BIRTHDAY_BASE + int(r() * 18_250)).isoformat()))
     if r() < 0.6:
         values.append((contact_id, GENDER, pick(("female", "male", "other"))))
     if city:
@@ -317,16 +315,11 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
             data.contacts,
         )
         conn.executemany(
-            "INSERT INTO channels (contact_id, position, type, value, norm, extra_json)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO channels (contact_id, position, type, value, norm, extra_json) VALUES (?, ?, ?, ?, ?, ?)",
             data.channels,
         )
-        conn.executemany(
-            "INSERT INTO field_values (contact_id, field_id, value) VALUES (?, ?, ?)", data.field_values
-        )
-        conn.executemany(
-            "INSERT INTO members (segment_id, contact_id, joined_at) VALUES (?, ?, ?)", data.members
-        )
+        conn.executemany("INSERT INTO field_values (contact_id, field_id, value) VALUES (?, ?, ?)", data.field_values)
+        conn.executemany("INSERT INTO members (segment_id, contact_id, joined_at) VALUES (?, ?, ?)", data.members)
         conn.executemany("INSERT INTO unsubscribed (email, added_at) VALUES (?, ?)", data.unsubscribed)
         conn.executemany(
             "INSERT INTO orders (external_order_id, contact_id, status, ordered_at, body_json, updated_at)"
@@ -334,8 +327,7 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
             data.orders,
         )
         conn.executemany(
-            "INSERT INTO events (type_key, contact_id, params_json, occurred_at, source)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events (type_key, contact_id, params_json, occurred_at, source) VALUES (?, ?, ?, ?, ?)",
             data.events,
         )
         for body in EMAIL_TEMPLATES:

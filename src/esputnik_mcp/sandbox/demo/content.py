@@ -63,9 +63,7 @@ class Locale:
     phone_digits: int  # digits after the prefix
 
 
-def _locale(
-    language: str, zones: str, weight: int, first: str, last: str, cities: str, phones: str
-) -> Locale:
+def _locale(language: str, zones: str, weight: int, first: str, last: str, cities: str, phones: str) -> Locale:
     """A locale from compact text: names as ``Name=latin|…``, cities ``a, b``, phones ``+pfx:digits …``."""
 
     def pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -137,8 +135,7 @@ LOCALES = (
         "Europe/Athens",
         8,
         "Γιώργος=giorgos|Ελένη=eleni|Νίκος=nikos|Μαρία=maria|Δημήτρης=dimitris|Κατερίνα=katerina|Σοφία=sofia",
-        "Παπαδόπουλος=papadopoulos|Κωνσταντίνου=konstantinou|Γεωργίου=georgiou|Οικονόμου=oikonomou"
-        "|Νικολάου=nikolaou",
+        "Παπαδόπουλος=papadopoulos|Κωνσταντίνου=konstantinou|Γεωργίου=georgiou|Οικονόμου=oikonomou|Νικολάου=nikolaou",
         "Αθήνα, Θεσσαλονίκη, Πάτρα",
         "+30690:7 +30694:7 +30697:7",
     ),
@@ -238,9 +235,7 @@ EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
         "languageCode": "en",
         "tags": ["order", "transactional"],
         "subject": "Order $!data.get('orderId') confirmed",
-        "htmlText": (
-            "<p>Thank you, $!{firstName}. Order $!data.get('orderId'), total $!data.get('total').</p>"
-        ),
+        "htmlText": ("<p>Thank you, $!{firstName}. Order $!data.get('orderId'), total $!data.get('total').</p>"),
     },
     {
         "id": 3004,

@@ -124,13 +124,9 @@ def address_books_json(state: State) -> dict[str, Any]:
         ):
             infos = [
                 _field_json(field)
-                for field in conn.execute(
-                    "SELECT * FROM fields WHERE group_id = ? ORDER BY id", (group["id"],)
-                )
+                for field in conn.execute("SELECT * FROM fields WHERE group_id = ? ORDER BY id", (group["id"],))
             ]
-            groups.append(
-                {"name": group["name"], "profileKey": group["profile_key"], "fields": one_or_many(infos)}
-            )
+            groups.append({"name": group["name"], "profileKey": group["profile_key"], "fields": one_or_many(infos)})
         books.append({"addressBookId": book["id"], "name": book["name"], "fieldGroups": one_or_many(groups)})
     return {"addressBook": one_or_many(books)}
 

@@ -72,9 +72,7 @@ def contact_problem(
                 return f"fields[{index}].id is missing"
             definition = defs.get(item.id)
             if definition is None:
-                return (
-                    f"fields[{index}]: there is no custom field with id {item.id} (see GET /v1/addressbooks)"
-                )
+                return f"fields[{index}]: there is no custom field with id {item.id} (see GET /v1/addressbooks)"
             if item.value is not None:
                 problem = catalogue.value_problem(definition, item.value)
                 if problem:
@@ -108,9 +106,7 @@ def _channels_problem(channels: Sequence[ChannelIn]) -> str | None:
 # --- matching --------------------------------------------------------------------------------
 
 
-def find_by_channel(
-    state: State, channel_type: str, value: str, *, external_id: str | None = None
-) -> int | None:
+def find_by_channel(state: State, channel_type: str, value: str, *, external_id: str | None = None) -> int | None:
     """The contact with this channel value (active ones first, then the oldest).
 
     With ``external_id``, a contact holding a different external id is not a match.
@@ -162,9 +158,7 @@ def match(state: State, contact: AnyContact) -> int | None:
 
 def status(state: State, contact_id: int) -> sqlite3.Row | None:
     """The contact's row (deleted ones too), or None if there is no such contact."""
-    row: sqlite3.Row | None = state.conn.execute(
-        "SELECT * FROM contacts WHERE id = ?", (contact_id,)
-    ).fetchone()
+    row: sqlite3.Row | None = state.conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
     return row
 
 
@@ -293,8 +287,7 @@ def _write_channels(
         result = [c for c in existing if c[0] not in mode] + [c for c in new if c[0] in mode]
     conn.execute("DELETE FROM channels WHERE contact_id = ?", (contact_id,))
     conn.executemany(
-        "INSERT INTO channels (contact_id, position, type, value, norm, extra_json)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channels (contact_id, position, type, value, norm, extra_json) VALUES (?, ?, ?, ?, ?, ?)",
         [
             (contact_id, position, kind, value.strip(), channel_norm(kind, value), extra)
             for position, (kind, value, extra) in enumerate(result)
@@ -319,9 +312,7 @@ def _write_fields(
     for field_id in ids:
         value = given.get(field_id)
         if value is None or value == "":
-            state.conn.execute(
-                "DELETE FROM field_values WHERE contact_id = ? AND field_id = ?", (contact_id, field_id)
-            )
+            state.conn.execute("DELETE FROM field_values WHERE contact_id = ? AND field_id = ?", (contact_id, field_id))
         else:
             state.conn.execute(
                 "INSERT INTO field_values (contact_id, field_id, value) VALUES (?, ?, ?) "
@@ -345,9 +336,7 @@ def delete(state: State, contact_id: int, *, erase: bool) -> None:
     removes it with its activity, orders, messages and segment memberships for good."""
     conn = state.conn
     if not erase:
-        conn.execute(
-            "UPDATE contacts SET deleted = 1, updated_at = ? WHERE id = ?", (state.now(), contact_id)
-        )
+        conn.execute("UPDATE contacts SET deleted = 1, updated_at = ? WHERE id = ?", (state.now(), contact_id))
         return
     for table, column in (
         ("channels", "contact_id"),
@@ -400,9 +389,7 @@ def _parts(state: State, ids: Sequence[int], *, groups: bool) -> _Parts:
             f"WHERE m.contact_id IN ({marks}) AND s.type = 'Static' ORDER BY m.contact_id, s.id",
             ids,
         ):
-            parts.groups[row["contact_id"]].append(
-                {"id": row["id"], "name": row["name"], "type": row["type"]}
-            )
+            parts.groups[row["contact_id"]].append({"id": row["id"], "name": row["name"], "type": row["type"]})
     return parts
 
 
@@ -460,8 +447,7 @@ class Filters:
 
     def any(self) -> bool:
         return any(
-            v is not None
-            for v in (self.email, self.sms, self.external_customer_id, self.first_name, self.last_name)
+            v is not None for v in (self.email, self.sms, self.external_customer_id, self.first_name, self.last_name)
         )
 
 

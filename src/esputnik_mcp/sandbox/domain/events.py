@@ -87,9 +87,7 @@ def record(
     return int(cursor.lastrowid or 0)
 
 
-def list_events(
-    state: State, *, type_key: str | None = None, contact_id: int | None = None
-) -> list[dict[str, Any]]:
+def list_events(state: State, *, type_key: str | None = None, contact_id: int | None = None) -> list[dict[str, Any]]:
     """Stored events, oldest first (for tests and the admin view; eSputnik cannot read events back)."""
     where: list[str] = ["1 = 1"]
     params: list[Any] = []

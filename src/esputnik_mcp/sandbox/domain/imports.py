@@ -24,9 +24,7 @@ IMPORTING_SECONDS = 2.0
 PENDING = "PENDING"
 
 STANDARD_CHANNELS = frozenset({"email", "sms", "mobilepush", "webpush"})
-STANDARD_SCALARS = frozenset(
-    {"firstName", "lastName", "contactKey", "languageCode", "timeZone", "externalCustomerId"}
-)
+STANDARD_SCALARS = frozenset({"firstName", "lastName", "contactKey", "languageCode", "timeZone", "externalCustomerId"})
 
 
 @dataclass(frozen=True)
@@ -53,11 +51,7 @@ def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
             first[channel.type] = channel.value
     mode = options.dedupeOn
     if mode in ("email", "sms"):
-        return (
-            Key(mode, first[mode])
-            if mode in first
-            else f"dedupeOn is {mode} but the contact has no {mode} channel"
-        )
+        return Key(mode, first[mode]) if mode in first else f"dedupeOn is {mode} but the contact has no {mode} channel"
     if mode == "push":
         if "mobilepush" in first:
             return Key("push", first["mobilepush"])
@@ -69,11 +63,7 @@ def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
             return Key("email", first["email"])
         return "dedupeOn is email_or_sms but the contact has neither an email nor an sms channel"
     if mode == "id":
-        return (
-            Key("id", str(contact.id))
-            if contact.id is not None
-            else "dedupeOn is id but the contact has no id"
-        )
+        return Key("id", str(contact.id)) if contact.id is not None else "dedupeOn is id but the contact has no id"
     if mode == "externalCustomerId":
         return "dedupeOn is externalCustomerId but the contact has no externalCustomerId"
     value = next((f.value for f in contact.fields or () if f.id == options.fieldId and f.value), None)
@@ -136,9 +126,7 @@ def run_due(state: State) -> None:
     ).fetchall()
     for row in rows:
         with state.write():
-            _apply(
-                state, row["id"], row["created_at"] + QUEUED_SECONDS + IMPORTING_SECONDS, row["request_json"]
-            )
+            _apply(state, row["id"], row["created_at"] + QUEUED_SECONDS + IMPORTING_SECONDS, row["request_json"])
 
 
 def _apply(state: State, session_id: str, finished_at: float, request_json: str) -> None:
@@ -172,9 +160,7 @@ def _apply(state: State, session_id: str, finished_at: float, request_json: str)
             params: list[tuple[str, Any]] = [("contactId", contact_id)]
             if email:
                 params.append(("email", email))
-            events.record(
-                state, options.eventKeyForNewContacts, params, contact_id=contact_id, source="import"
-            )
+            events.record(state, options.eventKeyForNewContacts, params, contact_id=contact_id, source="import")
     # ERROR when nothing could be applied, with the reasons in description (a guess: the
     # reference only says ERROR means the session failed).
     final = "ERROR" if problems and not mapping else "FINISHED"
@@ -183,8 +169,7 @@ def _apply(state: State, session_id: str, finished_at: float, request_json: str)
         shown = "; ".join(problems[:10])
         description = f"{len(problems)} contact(s) not imported: {shown}"
     state.conn.execute(
-        "UPDATE import_sessions SET state = ?, finished_at = ?, mapping_json = ?, description = ?"
-        " WHERE id = ?",
+        "UPDATE import_sessions SET state = ?, finished_at = ?, mapping_json = ?, description = ? WHERE id = ?",
         (final, finished_at, json.dumps(mapping), description, session_id),
     )
 

@@ -288,9 +288,7 @@ def search_templates(
     and in id order (guesses)."""
     where, params = "channel = ?", [str(channel)]
     if search:
-        where += (
-            " AND (instr(name_fold, ?) > 0 OR EXISTS (SELECT 1 FROM json_each(tags_fold) WHERE value = ?))"
-        )
+        where += " AND (instr(name_fold, ?) > 0 OR EXISTS (SELECT 1 FROM json_each(tags_fold) WHERE value = ?))"
         params += [search.casefold(), search.casefold()]
     total = state.conn.execute(f"SELECT COUNT(*) FROM templates WHERE {where}", params).fetchone()[0]  # noqa: S608
     found = [

@@ -138,9 +138,7 @@ def run_due_deletions(state: State) -> None:
     with state.write():
         for row in rows:
             if row["external_order_id"] is not None:
-                state.conn.execute(
-                    "DELETE FROM orders WHERE external_order_id = ?", (row["external_order_id"],)
-                )
+                state.conn.execute("DELETE FROM orders WHERE external_order_id = ?", (row["external_order_id"],))
             else:
                 state.conn.execute(
                     "DELETE FROM orders WHERE ordered_at >= ? AND ordered_at <= ?",

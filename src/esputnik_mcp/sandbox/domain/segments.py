@@ -30,9 +30,7 @@ DAY = 86_400.0
 
 
 def get(state: State, segment_id: int) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = state.conn.execute(
-        "SELECT * FROM segments WHERE id = ?", (segment_id,)
-    ).fetchone()
+    row: sqlite3.Row | None = state.conn.execute("SELECT * FROM segments WHERE id = ?", (segment_id,)).fetchone()
     return row
 
 

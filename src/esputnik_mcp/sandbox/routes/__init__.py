@@ -3,8 +3,6 @@
 from esputnik_mcp.sandbox.routes import account, activity, contacts, messages, segments
 from esputnik_mcp.sandbox.routes.base import RouteSpec, routes
 
-API_ROUTES: list[RouteSpec] = routes(
-    account.ROUTES, contacts.ROUTES, segments.ROUTES, messages.ROUTES, activity.ROUTES
-)
+API_ROUTES: list[RouteSpec] = routes(account.ROUTES, contacts.ROUTES, segments.ROUTES, messages.ROUTES, activity.ROUTES)
 
 __all__ = ["API_ROUTES", "RouteSpec"]

@@ -44,8 +44,7 @@ def generate_event(call: Call) -> Response:
     call.params()
     if len(call.body) > EVENT_BODY_BYTES:
         raise _event_error(
-            f"The event is {len(call.body)} bytes; "
-            "the maximum size of event data in the request body is 20 KB."
+            f"The event is {len(call.body)} bytes; the maximum size of event data in the request body is 20 KB."
         )
     if not call.body.strip():
         raise _event_error("The request body is required.")

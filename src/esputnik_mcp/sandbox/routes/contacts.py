@@ -118,9 +118,7 @@ def delete_by_external_id(call: Call) -> Response:
     erase = query.boolean("erase", False)
     ids = [
         row[0]
-        for row in call.state.conn.execute(
-            "SELECT id FROM contacts WHERE external_customer_id = ?", (external_id,)
-        )
+        for row in call.state.conn.execute("SELECT id FROM contacts WHERE external_customer_id = ?", (external_id,))
     ]
     if not ids:
         raise not_found(f"Contact with externalCustomerId={external_id} not found")
@@ -257,9 +255,7 @@ def _existing_email_status(call: Call, contact_id: int) -> str:
     email = contacts.channel_value(call.state, contact_id, "email")
     if email is None:
         return "SUBSCRIBED"
-    if call.state.conn.execute(
-        "SELECT 1 FROM unsubscribed WHERE email = ?", (rules.normal_email(email),)
-    ).fetchone():
+    if call.state.conn.execute("SELECT 1 FROM unsubscribed WHERE email = ?", (rules.normal_email(email),)).fetchone():
         return "BLACKLISTED"
     row = contacts.status(call.state, contact_id)
     if row is not None and row["email_status"] == "NEED_CONFIRMATION":

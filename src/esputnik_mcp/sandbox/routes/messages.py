@@ -117,13 +117,9 @@ def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     params = []
     for index, recipient in enumerate(recipients):
-        named = [
-            v for v in (recipient.contactId, recipient.externalCustomerId, recipient.locator) if v is not None
-        ]
+        named = [v for v in (recipient.contactId, recipient.externalCustomerId, recipient.locator) if v is not None]
         if len(named) != 1:
-            raise bad_request(
-                f"recipients[{index}] must have exactly one of contactId, externalCustomerId or locator"
-            )
+            raise bad_request(f"recipients[{index}] must have exactly one of contactId, externalCustomerId or locator")
         key = recipient.model_dump_json()
         if key in seen:
             raise bad_request(f"recipients[{index}] repeats an earlier recipient; recipients must be unique")
@@ -140,9 +136,7 @@ def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
     return params
 
 
-def _resolve(
-    call: Call, recipient: RecipientIn, channel: account.Channel
-) -> tuple[int, str] | dict[str, Any]:
+def _resolve(call: Call, recipient: RecipientIn, channel: account.Channel) -> tuple[int, str] | dict[str, Any]:
     """(contact id, address) of a recipient, or its ERROR result. An unknown contact is an
     ERROR result, an unknown locator a new contact (both guesses, the latter as one-off sends do)."""
     state = call.state
@@ -237,9 +231,7 @@ def _search(call: Call, channel: account.Channel) -> Response:
     """SPEC searchEmails/searchSms: "a part of the message name or a tag"."""
     query = call.params("search", "startindex", "maxrows")
     start, rows = query.paging(MAX_ROWS)
-    found, total = messaging.search_templates(
-        call.state, channel, query.text("search"), start=start, rows=rows
-    )
+    found, total = messaging.search_templates(call.state, channel, query.text("search"), start=start, rows=rows)
     return paged_reply(found, total)
 
 

@@ -52,17 +52,14 @@ def _members_request(call: Call, segment: sqlite3.Row, verb: str) -> tuple[list[
     """The contact ids a request names, and whether it named none at all."""
     if segment["type"] != segments.STATIC:
         raise bad_request(
-            f"Segment {segment['id']} is {segment['type'].lower()}: "
-            f"contacts can be {verb} only with static segments"
+            f"Segment {segment['id']} is {segment['type'].lower()}: contacts can be {verb} only with static segments"
         )
     request = validate(ModifyGroupIn, parse_json(call.body) if call.body.strip() else {})
     contact_ids = request.contactIds or []
     external_ids = request.externalCustomerIds or []
     for name, items in (("contactIds", contact_ids), ("externalCustomerIds", external_ids)):
         if len(items) > SEGMENT_IDS_PER_LIST:
-            raise bad_request(
-                f"Too many ids in {name}: {len(items)}; at most {SEGMENT_IDS_PER_LIST} are allowed"
-            )
+            raise bad_request(f"Too many ids in {name}: {len(items)}; at most {SEGMENT_IDS_PER_LIST} are allowed")
     if contact_ids and external_ids:
         raise bad_request("Use one kind of id per request: contactIds or externalCustomerIds")
     if external_ids:
