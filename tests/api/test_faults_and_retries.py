@@ -369,14 +369,14 @@ async def test_json_error_bodies_are_summarised() -> None:
 
 
 @pytest.mark.anyio
-async def test_409_on_contact_write_is_a_conflict_not_retried() -> None:
+async def test_409_on_contact_write_is_not_retried_and_unresolvable_conflict_is_raised() -> None:
     from esputnik_mcp.api import ConflictError
 
-    upstream = Upstream(status(409, text="Repeated request"))
+    upstream = Upstream(status(409, text="Repeated request"), respond(200, json_body=[]))
     async with make_client(upstream) as client:
         with pytest.raises(ConflictError) as caught:
             await idempotent_write(client)
-    assert upstream.attempts == 1
+    assert [r.method for r in upstream.requests] == ["POST", "GET"]  # no retry; one lookup found nothing
     assert "within the last minute" in str(caught.value)
 
 
@@ -399,3 +399,30 @@ async def test_ambiguous_outcome_says_what_to_check() -> None:
     assert "outcome unknown" in message
     assert "may have been processed" in message
     assert caught.value.status == 502
+
+
+@pytest.mark.anyio
+async def test_upsert_whose_answer_was_lost_finds_the_contact_after_the_409() -> None:
+    # The first attempt was processed but its answer lost; the retry is the identical request within a
+    # minute, which eSputnik refuses with 409. The contact it wrote is then found by its identifier.
+    upstream = Upstream(
+        raise_(httpx.ReadTimeout),
+        status(409, text="Repeated request"),
+        respond(200, json_body=[{"id": 77}], headers={"TotalCount": "1"}),
+    )
+    async with make_client(upstream) as client:
+        contact_id = await idempotent_write(client)
+    assert contact_id == 77
+    assert [r.method for r in upstream.requests] == ["POST", "POST", "GET"]
+    assert upstream.requests[2].url.params["email"] == "a@example.com"
+
+
+@pytest.mark.anyio
+async def test_repeated_update_within_a_minute_is_reported_as_already_applied() -> None:
+    upstream = Upstream(raise_(httpx.ReadError), status(409, text="Repeated request"))
+    async with make_client(upstream) as client:
+        text = await client.contacts.update(
+            5, ContactInput(channels=[ChannelInput(type="email", value="a@example.com")])
+        )
+    assert "already applied" in text
+    assert upstream.attempts == 2

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pydantic import BaseModel
 
 from esputnik_mcp.api._parse import page, parse, parse_list
-from esputnik_mcp.api.errors import RequestValidationError
+from esputnik_mcp.api.errors import ConflictError, RequestValidationError
 from esputnik_mcp.api.http import Endpoint, HttpCore
 from esputnik_mcp.api.limiter import CONTACT_SEARCH, CONTACT_WRITE
 from esputnik_mcp.api.limits import CONTACTS_PER_BULK, FORBIDDEN_KEY_CHARACTERS, MAX_ROWS
@@ -65,20 +65,53 @@ class ContactsApi:
         self._concurrency = concurrency
 
     async def upsert(self, contact: ContactInput) -> int:
-        """Create a contact, or update the one with the same channel value or external id; its id."""
-        response = await self._http.call(ADD, json_body=contact.wire())
+        """Create a contact, or update the one with the same channel value or external id; its id.
+
+        A 409 means eSputnik already processed this identical request within the last minute (for
+        instance an earlier attempt whose answer was lost): the contact it wrote is looked up instead.
+        """
+        try:
+            response = await self._http.call(ADD, json_body=contact.wire())
+        except ConflictError:
+            found = await self._written(contact)
+            if found is None:
+                raise
+            return found
         data = response.data
         if isinstance(data, int | str):  # the old API sent the bare id
             data = {"id": data}
         return parse(_IdResult, data, ADD).id
+
+    async def _written(self, contact: ContactInput) -> int | None:
+        """The id of the one contact matching ``contact``'s external id, else its first email or phone."""
+        lookup: dict[str, str] | None = None
+        if contact.external_customer_id:
+            lookup = {"external_customer_id": contact.external_customer_id}
+        else:
+            for channel in contact.channels:
+                if channel.type in ("email", "sms"):
+                    lookup = {"email" if channel.type == "email" else "phone": channel.value}
+                    break
+        if lookup is None:
+            return None
+        page = await self.search(**lookup, max_rows=2)
+        if len(page.items) == 1 and page.items[0].id is not None:
+            return page.items[0].id
+        return None
 
     async def get(self, contact_id: int) -> Contact:
         response = await self._http.call(GET, path_params={"id": contact_id})
         return parse(Contact, response.data, GET)
 
     async def update(self, contact_id: int, contact: ContactInput) -> str:
-        """Update a contact by id (restores a deleted one); eSputnik's plain-text confirmation."""
-        response = await self._http.call(UPDATE, path_params={"id": contact_id}, json_body=contact.wire())
+        """Update a contact by id (restores a deleted one); eSputnik's plain-text confirmation.
+
+        A 409 means this identical update was already processed within the last minute.
+        """
+        try:
+            response = await self._http.call(UPDATE, path_params={"id": contact_id}, json_body=contact.wire())
+        except ConflictError:
+            return f"contact {contact_id}: this identical update was already applied within the last minute"
         return str(response.data)
 
     async def delete(self, contact_id: int, *, erase: bool = False) -> str:
