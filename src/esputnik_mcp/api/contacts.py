@@ -84,17 +84,16 @@ class ContactsApi:
 
     async def _written(self, contact: ContactInput) -> int | None:
         """The id of the one contact matching ``contact``'s external id, else its first email or phone."""
-        lookup: dict[str, str] | None = None
+        emails = [c.value for c in contact.channels if c.type == "email"]
+        phones = [c.value for c in contact.channels if c.type == "sms"]
         if contact.external_customer_id:
-            lookup = {"external_customer_id": contact.external_customer_id}
+            page = await self.search(external_customer_id=contact.external_customer_id, max_rows=2)
+        elif emails:
+            page = await self.search(email=emails[0], max_rows=2)
+        elif phones:
+            page = await self.search(phone=phones[0], max_rows=2)
         else:
-            for channel in contact.channels:
-                if channel.type in ("email", "sms"):
-                    lookup = {"email" if channel.type == "email" else "phone": channel.value}
-                    break
-        if lookup is None:
             return None
-        page = await self.search(**lookup, max_rows=2)
         if len(page.items) == 1 and page.items[0].id is not None:
             return page.items[0].id
         return None
