@@ -114,12 +114,75 @@ class Settings(BaseSettings):
         NoDecode,
         Field(description="Origin header values `serve --http` accepts from browsers, comma-separated."),
     ] = []
+    read_only: Annotated[
+        bool,
+        Field(
+            description="Serve only read-only tools; every write and send tool is not registered at all. Wins over "
+            "every other tool setting."
+        ),
+    ] = False
+    toolsets: Annotated[
+        list[str],
+        NoDecode,
+        Field(
+            description="Toolsets to serve, comma-separated: contacts, segments, messaging, events, orders, account. "
+            "Default: all."
+        ),
+    ] = []
+    tools: Annotated[
+        list[str],
+        NoDecode,
+        Field(description="Serve exactly these tools, comma-separated (replaces ESPUTNIK_TOOLSETS). Default: unset."),
+    ] = []
+    exclude_tools: Annotated[
+        list[str], NoDecode, Field(description="Never serve these tools, comma-separated; wins over ESPUTNIK_TOOLS.")
+    ] = []
+    send_confirmation: Annotated[
+        Literal["auto", "elicit", "token", "off"],
+        Field(
+            description="How sends and irreversible deletions are confirmed: `elicit` asks the user in the client; "
+            "`token` returns a preview and a single-use token to call again with; `auto` elicits when the client "
+            "can, else tokens; `off` sends at once (automation only)."
+        ),
+    ] = "auto"
+    max_recipients: Annotated[
+        int, Field(ge=1, le=100_000, description="Most recipients one send call may have; more is refused.")
+    ] = 100
+    allowed_recipients: Annotated[
+        list[str],
+        NoDecode,
+        Field(
+            description="If set, sends may only go to recipients matching these patterns, comma-separated, e.g. "
+            "`*@example.com,+38050*` (for staging accounts). Default: unset (anyone)."
+        ),
+    ] = []
+    sends_per_minute: Annotated[int, Field(ge=1, description="Send tool calls allowed per minute, per process.")] = 10
+    writes_per_minute: Annotated[
+        int, Field(ge=1, description="Other write tool calls allowed per minute, per process.")
+    ] = 60
+    reads_per_minute: Annotated[int, Field(ge=1, description="Read tool calls allowed per minute, per process.")] = 300
+    state_db: Annotated[
+        str | None,
+        Field(
+            description="SQLite file of the send ledger, confirmation tokens and audit log. Default: "
+            "`state.sqlite3` in the data directory."
+        ),
+    ] = None
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         Field(description="Log level of the server's stderr log."),
     ] = "INFO"
 
-    @field_validator("http_tokens", "http_allowed_hosts", "http_allowed_origins", mode="before")
+    @field_validator(
+        "http_tokens",
+        "http_allowed_hosts",
+        "http_allowed_origins",
+        "toolsets",
+        "tools",
+        "exclude_tools",
+        "allowed_recipients",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -149,6 +212,15 @@ class Settings(BaseSettings):
         from esputnik_mcp.paths import user_data_dir
 
         return str(user_data_dir() / "sandbox.sqlite3")
+
+    @property
+    def state_path(self) -> str:
+        """Where the ledger, confirmation tokens and audit log are kept."""
+        if self.state_db:
+            return self.state_db
+        from esputnik_mcp.paths import user_data_dir
+
+        return str(user_data_dir() / "state.sqlite3")
 
     @property
     def sandbox(self) -> bool:

@@ -27,7 +27,15 @@ def sandbox() -> Sandbox:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(_env_file=None)
+    # Tool behaviour is tested as automation runs it: no confirmation step, no per-minute call limits.
+    # The safety tests (tests/safety) exercise those.
+    return Settings(
+        _env_file=None,
+        send_confirmation="off",
+        sends_per_minute=100_000,
+        writes_per_minute=100_000,
+        reads_per_minute=100_000,
+    )
 
 
 @pytest.fixture

@@ -46,5 +46,5 @@ def build_server(runtime: Runtime, tools: Sequence[ToolSpec] = ALL_TOOLS) -> MCP
         version=__version__,
         instructions=instructions(runtime),
         website_url="https://esputnik.com",
-        tools=[sdk_tool(spec, runtime.tool_context) for spec in tools],
+        tools=[sdk_tool(spec, runtime.tool_context, runtime.gate) for spec in runtime.gate.policy.select(tools)],
     )

@@ -12,6 +12,7 @@ from esputnik_mcp import __version__
 from esputnik_mcp.api import ESputnikClient, RetryPolicy, Timeouts
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.store import SQLiteStore
 
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox import Sandbox
@@ -45,16 +46,18 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """A runtime on eSputnik when ``settings`` has a key, else on the sandbox (``sandbox`` if given,
     otherwise the user's persistent one), reached in process with no port."""
+    store = SQLiteStore(settings.state_path)
     if settings.api_key is not None:
         client = make_client(settings, settings.api_key.get_secret_value(), settings.base_url, transport)
-        runtime = Runtime(settings=settings, client=client)
+        runtime = Runtime(settings=settings, client=client, store=store)
     else:
         from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 
         sandbox = sandbox or Sandbox(api_key=SANDBOX_KEY, db_path=settings.sandbox_path)
         client = make_client(settings, SANDBOX_KEY, SANDBOX_BASE_URL, sandbox.transport())
-        runtime = Runtime(settings=settings, client=client, sandbox=sandbox)
+        runtime = Runtime(settings=settings, client=client, sandbox=sandbox, store=store)
     try:
         yield runtime
     finally:
         await client.aclose()
+        store.close()

@@ -9,7 +9,9 @@ from typing import Any
 from mcp.server.mcpserver import Context
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.server.gate import Gate
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.store import SQLiteStore, StateStore
 from esputnik_mcp.tools.base import ToolContext
 
 
@@ -18,7 +20,12 @@ class Runtime:
     settings: Settings
     client: ESputnikClient
     sandbox: Any | None = None  # the embedded esputnik_mcp.sandbox.Sandbox when no API key is set
+    store: StateStore = field(default_factory=lambda: SQLiteStore(":memory:"))
     cache: dict[str, Any] = field(default_factory=dict)
+    gate: Gate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = Gate.from_settings(self.settings, self.store)
 
     @property
     def on_sandbox(self) -> bool:
@@ -31,4 +38,5 @@ class Runtime:
             sandbox=self.on_sandbox,
             progress=ctx.report_progress,
             cache=self.cache,
+            state=self.store,
         )

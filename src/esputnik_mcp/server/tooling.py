@@ -16,10 +16,11 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import ConfigDict, ValidationError
 
-from esputnik_mcp.api import ESputnikError
+from esputnik_mcp.api import AmbiguousOutcomeError, ESputnikError
+from esputnik_mcp.server.gate import Gate, Stop
 from esputnik_mcp.tools.base import ToolContext, ToolFailure, ToolInput, ToolSpec
 from esputnik_mcp.tools.failures import describe_api_error, describe_validation_error
 from esputnik_mcp.tools.results import clean_text, render
@@ -60,9 +61,9 @@ def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
     )
 
 
-def sdk_tool(spec: ToolSpec, make_context: ContextFactory) -> Tool:
-    async def call(arguments: dict[str, Any], ctx: Context[Any, Any]) -> CallToolResult:
-        return await invoke(spec, arguments, make_context(ctx))
+def sdk_tool(spec: ToolSpec, make_context: ContextFactory, gate: Gate) -> Tool:
+    async def call(arguments: dict[str, Any], ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        return await invoke(spec, arguments, make_context(ctx), gate, ctx)
 
     return Tool(
         fn=call,
@@ -77,11 +78,11 @@ def sdk_tool(spec: ToolSpec, make_context: ContextFactory) -> Tool:
     )
 
 
-def error_result(message: str) -> CallToolResult:
+def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
     text = clean_text(message)
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 1] + "…"
-    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=True)
 
 
 def parse_arguments(model: type[ToolInput], arguments: dict[str, Any]) -> ToolInput:
@@ -100,8 +101,11 @@ def parse_arguments(model: type[ToolInput], arguments: dict[str, Any]) -> ToolIn
     return model.model_validate(decoded)
 
 
-async def invoke(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> CallToolResult:
-    """Run one call of ``spec``: validate, run the handler, shape the result or the failure."""
+async def invoke(
+    spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext, gate: Gate, mcp_ctx: Context[Any, Any] | None = None
+) -> CallToolResult | InputRequiredResult:
+    """Run one call of ``spec``: validate, pass the safety gate, run the handler, record and shape the
+    outcome."""
     started = time.perf_counter()
     outcome = "ok"
     try:
@@ -110,21 +114,30 @@ async def invoke(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) ->
         except ValidationError as exc:
             outcome = "invalid"
             return error_result(describe_validation_error(spec.name, exc))
+        decision = await gate.admit(spec, params, mcp_ctx)
+        if isinstance(decision, InputRequiredResult):
+            outcome = "awaiting confirmation"
+            return decision
+        if isinstance(decision, Stop):
+            outcome = "stopped"
+            return error_result(decision.message, decision.structured)
         try:
             result = await spec.handler(params, ctx)
         except ToolFailure as exc:
             outcome = "refused"
+            gate.settle(spec, params, None, exc.message, ambiguous=False)
             return error_result(exc.message)
         except ESputnikError as exc:
             outcome = type(exc).__name__
-            return error_result(describe_api_error(exc))
+            message = describe_api_error(exc)
+            gate.settle(spec, params, None, message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
+            return error_result(message)
         text, content = render(result, sandbox=ctx.sandbox)
         if result.is_error:
             outcome = "error"
+        gate.settle(spec, params, result, result.summary if result.is_error else None, ambiguous=False)
         return CallToolResult(
-            content=[TextContent(type="text", text=text)],
-            structured_content=content,
-            is_error=result.is_error,
+            content=[TextContent(type="text", text=text)], structured_content=content, is_error=result.is_error
         )
     finally:
         logger.info("tool %s: %s in %.3fs", spec.name, outcome, time.perf_counter() - started)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from esputnik_mcp.api import ESputnikClient
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.store.base import StateStore
 
 
 class Kind(enum.Enum):
@@ -123,6 +124,7 @@ class ToolContext:
     sandbox: bool = False
     progress: Progress = _no_progress
     cache: dict[str, Any] = field(default_factory=dict)
+    state: StateStore | None = None  # the server's ledger and audit log, for tools that report on them
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[Result[Any]]]
