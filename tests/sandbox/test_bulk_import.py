@@ -222,3 +222,49 @@ async def test_dedupe_on_a_custom_field(http: httpx.AsyncClient, sandbox: Sandbo
 async def test_unknown_import_sessions_are_404(http: httpx.AsyncClient) -> None:
     response = await http.get("/v1/importstatus/no-such-session")
     assert response.status_code == 404
+
+
+async def test_dedupe_on_contact_id_updates_that_contact(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    body = {
+        "dedupeOn": "id",
+        "contacts": [
+            {"id": 100005, "firstName": "Renamed", "channels": [{"type": "sms", "value": "+380939990000"}]}
+        ],
+    }
+    session = (await http.post("/v1/contacts", json=body)).json()["asyncSessionId"]
+    status = await _finish(http, sandbox, session)
+    assert status["mapping"] == [{"dedupeValue": "100005", "contactId": 100005}]
+    assert (await http.get("/v1/contact/100005")).json()["firstName"] == "Renamed"
+    unknown = {
+        "dedupeOn": "id",
+        "contacts": [{"id": 1, "channels": [{"type": "sms", "value": "+380939990001"}]}],
+    }
+    session = (await http.post("/v1/contacts", json=unknown)).json()["asyncSessionId"]
+    failed = await _finish(http, sandbox, session)
+    assert failed["status"] == "ERROR"
+    assert "no contact with id 1" in failed["description"]
+
+
+async def test_dedupe_on_email_or_sms_tries_the_phone_first(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    by_phone = await http.post("/v1/contact", json={"channels": [{"type": "sms", "value": "+380671112233"}]})
+    by_email = await http.post(
+        "/v1/contact", json={"channels": [{"type": "email", "value": "either@example.com"}]}
+    )
+    body = {
+        "dedupeOn": "email_or_sms",
+        "contacts": [
+            {"channels": [{"type": "email", "value": "either@example.com"}]},
+            {
+                "channels": [
+                    {"type": "email", "value": "either@example.com"},
+                    {"type": "sms", "value": "+380671112233"},
+                ]
+            },
+        ],
+    }
+    session = (await http.post("/v1/contacts", json=body)).json()["asyncSessionId"]
+    status = await _finish(http, sandbox, session)
+    assert [m["contactId"] for m in status["mapping"]] == [by_email.json()["id"], by_phone.json()["id"]]
+    assert [m["dedupeValue"] for m in status["mapping"]] == ["either@example.com", "+380671112233"]

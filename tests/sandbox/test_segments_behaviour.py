@@ -11,12 +11,14 @@ from esputnik_mcp.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
-NEWSLETTER, VIP, TEST_RECIPIENTS = 2001, 2002, 2005
+VIP, TEST_RECIPIENTS = 2002, 2005
 GOLD_TIER, UKRAINIAN, RECENT_BUYERS = 2101, 2102, 2103
 
 
 async def _member_ids(http: httpx.AsyncClient, segment_id: int) -> list[int]:
+    """Every member of a segment of at most 500."""
     response = await http.get(f"/v1/group/{segment_id}/contacts", params={"maxrows": 500})
+    assert int(response.headers["TotalCount"]) <= 500
     return [c["id"] for c in response.json()]
 
 
@@ -33,19 +35,19 @@ async def test_segment_search_pages_with_total_count(http: httpx.AsyncClient) ->
 
 
 async def test_segment_contacts_page_with_total_count(client: ESputnikClient) -> None:
-    first = await client.segments.contacts(NEWSLETTER, max_rows=100)
+    first = await client.segments.contacts(VIP, max_rows=100)
     assert first.total is not None
-    assert first.total > 1000
-    everyone = [c async for c in _all(client, NEWSLETTER)]
+    assert first.total > 200
+    everyone = [c async for c in _all(client, VIP, page_size=100)]
     assert len(everyone) == first.total
     assert len({c.id for c in everyone}) == first.total
-    assert all(any(g.id == NEWSLETTER for g in c.groups) for c in first.items)
+    assert all(any(g.id == VIP for g in c.groups) for c in first.items)
 
 
-async def _all(client: ESputnikClient, segment_id: int) -> AsyncIterator[Contact]:
+async def _all(client: ESputnikClient, segment_id: int, page_size: int) -> AsyncIterator[Contact]:
     start = 1
     while True:
-        page = await client.segments.contacts(segment_id, start_index=start, max_rows=500)
+        page = await client.segments.contacts(segment_id, start_index=start, max_rows=page_size)
         for contact in page.items:
             yield contact
         if page.next_start_index is None:
@@ -74,8 +76,8 @@ async def test_dynamic_segments_are_evaluated_when_asked(
     gold = await client.segments.contacts(GOLD_TIER, max_rows=500)
     assert all({f.id: f.value for f in c.fields}[70004] in ("Gold", "Platinum") for c in gold.items)
 
-    buyers = {c.id async for c in _all(client, RECENT_BUYERS)}
-    assert 100 < len(buyers) < 3000
+    buyers = set(await _member_ids(http, RECENT_BUYERS))
+    assert len(buyers) > 100
     newcomer = next(i for i in range(100_001, 103_001) if i not in buyers)
     email = (await client.contacts.get(newcomer)).channel_values("email")
     assert email, "the demo contact picked should have an email"
@@ -88,9 +90,9 @@ async def test_dynamic_segments_are_evaluated_when_asked(
         email=email[0],
     )
     assert await client.orders.add([order]) == []
-    assert newcomer in {c.id async for c in _all(client, RECENT_BUYERS)}
+    assert newcomer in await _member_ids(http, RECENT_BUYERS)
     sandbox.clock.advance(31 * 86_400)
-    assert newcomer not in {c.id async for c in _all(client, RECENT_BUYERS)}
+    assert newcomer not in await _member_ids(http, RECENT_BUYERS)
 
 
 async def test_attach_and_detach_work_only_on_static_segments(http: httpx.AsyncClient) -> None:
