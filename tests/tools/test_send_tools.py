@@ -4,6 +4,7 @@ that are never retried, and refusals that send nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -360,6 +361,28 @@ async def test_prepared_message_sends_each_recipient_as_documented(mcp: Client, 
     assert {s["request_id"] for s in status.structured_content["statuses"]} == set(data["request_ids"])
 
 
+async def test_prepared_sms_sends_email_false_and_phone_locators(mcp: Client, sandbox: Sandbox) -> None:
+    message_id = await template_id(mcp, "sms", "Verification code")
+    sandbox.journal.clear()
+    result = await call(
+        mcp,
+        "send_prepared_message",
+        {
+            "message_id": message_id,
+            "channel": "sms",
+            "recipients": [{"locator": "+380 50 765 4321", "params": {"code": "9911"}}],
+        },
+    )
+    [request] = sent(sandbox, SMARTSEND)
+    assert request.body == {
+        "recipients": [{"locator": "+380507654321", "jsonParam": '{"code":"9911"}'}],
+        "email": False,
+    }
+    assert result.structured_content is not None
+    assert result.structured_content["results"][0]["status"] == "queued"
+    assert "9911" in sandbox.sent_messages()[-1]["content"]
+
+
 async def test_prepared_message_to_2500_recipients_goes_in_three_requests_with_progress(
     mcp: Client, sandbox: Sandbox
 ) -> None:
@@ -445,6 +468,29 @@ async def test_a_refused_chunk_is_failed_and_the_rest_is_sent(mcp: Client, sandb
     assert not result.is_error  # the other request was sent
 
 
+async def test_results_are_matched_to_recipients_by_address_when_not_one_each(
+    mcp: Client, sandbox: Sandbox
+) -> None:
+    answer = {"results": {"locator": "b@example.com", "status": "OK", "requestId": "req-b"}}
+    sandbox.faults.add(Fault(route=SMARTSEND, status=200, body=json.dumps(answer)))
+    result = await mcp.call_tool(
+        "send_prepared_message",
+        {
+            "message_id": 3003,
+            "channel": "email",
+            "recipients": [{"locator": "a@example.com"}, {"locator": "b@example.com"}],
+        },
+    )
+    assert result.is_error  # a recipient's outcome is unknown
+    assert result.structured_content is not None
+    rows = {r["recipient"]: r for r in result.structured_content["results"]}
+    assert rows["b@example.com"]["request_id"] == "req-b"
+    assert rows["b@example.com"]["status"] == "queued"
+    assert rows["a@example.com"]["status"] == "unknown"
+    assert "no result" in rows["a@example.com"]["message"]
+    assert "get_message_status with the 1 request_ids known so far" in error_text(result)
+
+
 async def test_unknown_template_fails_every_recipient(mcp: Client, sandbox: Sandbox) -> None:
     result = await mcp.call_tool(
         "send_prepared_message",
@@ -472,6 +518,11 @@ async def test_unknown_template_fails_every_recipient(mcp: Client, sandbox: Sand
         ("telegram", [{"locator": "@olena"}], "Telegram chat id"),
         ("email", [{"locator": "a@example.com"}, {"locator": "A@example.com"}], "recipients 0 and 1"),
         ("fax", [{"locator": "a@example.com"}], "channel"),
+        (
+            "email",
+            [{"locator": "a@example.com", "jsonParam": "{}"}],
+            "recipients.0.jsonParam: unknown parameter",
+        ),
     ],
     ids=[
         "two identifiers",
@@ -482,6 +533,7 @@ async def test_unknown_template_fails_every_recipient(mcp: Client, sandbox: Sand
         "telegram username",
         "duplicate",
         "unknown channel",
+        "camelCase field",
     ],
 )
 async def test_prepared_message_refuses_bad_recipients_before_sending(
