@@ -64,7 +64,7 @@ class SendOutput(ToolOutput):
     request_ids: list[str] = Field(description="Every request_id below, for get_message_status.")
     requests: list[RequestView] | None = Field(
         default=None,
-        description="Per request to eSputnik, for sends split into several; indexes as in the call.",
+        description="Per request to eSputnik of a stored-message send; indexes as in the call.",
     )
     results: list[RecipientResult] = Field(
         description="One per recipient: unknown first, then failed, then queued, each in call order."
