@@ -152,6 +152,21 @@ async def test_orders_split_at_1000() -> None:
 
 
 @pytest.mark.anyio
+async def test_orders_are_deleted_one_documented_request_per_id_with_an_outcome_each() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        refused = query_of(request)["externalOrderId"] == "O2"
+        return httpx.Response(400, text="bad id") if refused else httpx.Response(200)
+
+    upstream = Upstream(answer)
+    async with make_client(upstream, bulk_concurrency=2) as client:
+        outcomes = await client.orders.delete_each(["O1", "O2", "O3"])
+    assert sorted(query_of(r)["externalOrderId"] for r in upstream.requests) == ["O1", "O2", "O3"]
+    assert all(r.method == "DELETE" and not r.content for r in upstream.requests)
+    assert [list(o.items) for o in outcomes] == [["O1"], ["O2"], ["O3"]]
+    assert [o.error is None for o in outcomes] == [True, False, True]
+
+
+@pytest.mark.anyio
 async def test_segment_membership_splits_at_500_and_keeps_errors_per_chunk() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         ids = body_of(request)["contactIds"]

@@ -90,5 +90,6 @@ def test_every_client_method_has_a_request_case() -> None:
         "segments.detach_chunked",
         "messages.smartsend_chunked",
         "orders.add_chunked",
+        "orders.delete_each",
     }
     assert methods - covered - multi == set()

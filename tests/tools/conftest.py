@@ -4,6 +4,7 @@ in-memory sandbox with demo data."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from mcp import Client
 from mcp_types import CallToolResult
 
 from esputnik_mcp.api import ESputnikClient
-from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Clock, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
@@ -20,22 +21,33 @@ from esputnik_mcp.settings import Settings
 PROTOCOLS = {"2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
 
 
+# The sandbox clock stands still (tests move it with sandbox.clock.advance): results do not depend on
+# when the tests run, and the demo database is built once and copied for each test.
+SANDBOX_TIME = datetime(2025, 6, 4, 9, 0, tzinfo=UTC).timestamp()
+
+
 @pytest.fixture
 def sandbox() -> Sandbox:
-    return Sandbox(api_key="sandbox", db_path=":memory:", demo=True)
+    return Sandbox(api_key="sandbox", db_path=":memory:", demo=True, clock=Clock(frozen_at=SANDBOX_TIME))
+
+
+def automation_settings(**overrides: Any) -> Settings:
+    """Settings as automation runs the tools: no confirmation step, no per-minute call limits or
+    recipient cap (the safety tests in tests/safety exercise those), no .env file."""
+    values: dict[str, Any] = {
+        "send_confirmation": "off",
+        "sends_per_minute": 100_000,
+        "writes_per_minute": 100_000,
+        "reads_per_minute": 100_000,
+        "max_recipients": 100_000,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
 def settings() -> Settings:
-    # Tool behaviour is tested as automation runs it: no confirmation step, no per-minute call limits.
-    # The safety tests (tests/safety) exercise those.
-    return Settings(
-        _env_file=None,
-        send_confirmation="off",
-        sends_per_minute=100_000,
-        writes_per_minute=100_000,
-        reads_per_minute=100_000,
-    )
+    return automation_settings()
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ def event_body(event_type_key: str, params: Mapping[str, Any] | Sequence[tuple[s
     key length and characters, a contact identifier among the params, and at most 20 kB."""
     check_event_key(event_type_key, "event_type_key")
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
-    names = {name.lower(): value for name, value in pairs}
-    if not any(_names_someone(names.get(p.lower())) for p in CONTACT_PARAMS):
+    if event_contact(pairs) is None:
         raise RequestValidationError("the event's params must name the contact: one of " + ", ".join(CONTACT_PARAMS))
     body = {"eventTypeKey": event_type_key, "params": [{"name": n, "value": v} for n, v in pairs]}
     size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
@@ -36,6 +35,18 @@ def event_body(event_type_key: str, params: Mapping[str, Any] | Sequence[tuple[s
             f"the event is {size} bytes; eSputnik accepts at most {EVENT_BODY_BYTES} bytes (20 kB)"
         )
     return body
+
+
+def event_contact(params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> tuple[str, Any] | None:
+    """The param that names the event's contact, as ``(name, value)``: the first of
+    :data:`CONTACT_PARAMS` (in any letter case) that names someone; None when none does."""
+    pairs = params.items() if isinstance(params, Mapping) else params
+    names = {name.lower(): (name, value) for name, value in pairs}
+    for wanted in CONTACT_PARAMS:
+        found = names.get(wanted.lower())
+        if found is not None and _names_someone(found[1]):
+            return found
+    return None
 
 
 def _names_someone(value: Any) -> bool:

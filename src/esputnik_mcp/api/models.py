@@ -354,7 +354,8 @@ class SmsInput(RequestModel):
 class Recipient(RequestModel):
     """SPEC ParametrizedLocator: one of ``contact_id``, ``external_customer_id``, ``locator``.
 
-    ``json_param`` is a JSON-encoded *string* on the wire; :meth:`with_params` builds it.
+    ``json_param`` is a JSON-encoded *string* on the wire; :func:`esputnik_mcp.api.messages.recipient`
+    builds it.
     """
 
     contact_id: int | None = None

@@ -61,6 +61,20 @@ class OrdersApi:
         response = await self._http.call(DELETE, params={"externalOrderId": external_order_id})
         return str(response.data or "")
 
+    async def delete_each(
+        self,
+        external_order_ids: Sequence[str],
+        *,
+        on_done: Callable[[ChunkOutcome[str, str]], Awaitable[None]] | None = None,
+    ) -> list[ChunkOutcome[str, str]]:
+        """Schedule the deletion of each order: one request per id (the only documented form), a few
+        at a time; one outcome per id, in order."""
+
+        async def work(part: Sequence[str]) -> str:
+            return await self.delete(part[0])
+
+        return await run_chunks(external_order_ids, 1, work, concurrency=self._concurrency, on_done=on_done)
+
     async def delete_between(self, start: datetime, end: datetime) -> str:
         """Schedule the deletion of every order dated from ``start`` to ``end`` (inclusive, ≤ 24 h)."""
         start_utc, end_utc = _utc(start, "start"), _utc(end, "end")

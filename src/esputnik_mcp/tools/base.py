@@ -51,8 +51,12 @@ class ToolOutput(BaseModel):
     )
     note: str | None = Field(default=None, description="A remark on the result, e.g. that it was cut to fit.")
 
-    # Name of the list field that may be shortened to keep a result under the size cap.
+    # Name of the list field that may be shortened to keep a result under the size cap, and what to
+    # tell the agent when it was.
     truncatable: ClassVar[str | None] = None
+    cut_advice: ClassVar[str] = (
+        "ask for fewer (limit), narrow the search, use response_format=concise, or page on with next_cursor."
+    )
     _resume_at: Callable[[int], str | None] | None = PrivateAttr(default=None)
 
     def resume_with(self, cursor_at: Callable[[int], str | None]) -> None:

@@ -6,6 +6,7 @@ date that is not ISO 8601 is refused before anything is sent to eSputnik.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -57,6 +58,34 @@ def _currency(value: str) -> str:
     return code
 
 
+def _request_id(value: str) -> str:
+    if "," in value or any(ch.isspace() for ch in value):
+        raise ValueError(f"{value!r} is not a request id: pass request_id values exactly as a send returned them")
+    return value
+
+
+def _zoned_date_time(value: str) -> str:
+    if datetime.fromisoformat(_iso_date_time(value)).tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone; add one, e.g. {value}Z or {value}+03:00")
+    return value
+
+
+def channel_locator(channel: str, value: str) -> str:
+    """``value`` as an address on ``channel``: an email address for email, an E.164 phone for SMS and
+    Viber, a chat id for Telegram, a device or subscription token for the push channels and App Inbox.
+    Raises ValueError when it cannot be one."""
+    if channel == "email":
+        return _email(value)
+    if channel in ("sms", "viber"):
+        return _phone(value)
+    value = value.strip()
+    if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}", value):
+        raise ValueError(f"{value!r} is not a Telegram chat id (digits, e.g. 123456789)")
+    if not value:
+        raise ValueError("the locator is empty")
+    return value
+
+
 def _event_key(value: str) -> str:
     try:
         check_event_key(value, "event type key")
@@ -85,6 +114,27 @@ ExternalCustomerId = Annotated[
     Field(min_length=1, max_length=255, description="The customer's id in your own system (externalCustomerId)."),
 ]
 SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Segment (group) id, from list_segments.")]
+ExternalOrderId = Annotated[
+    str,
+    Field(min_length=1, max_length=255, description="The order's id in your own system (externalOrderId)."),
+]
+ExternalRequestId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="Your own id for this send (externalRequestId), to find it later in eSputnik's activity.",
+    ),
+]
+RequestId = Annotated[
+    str,
+    AfterValidator(_request_id),
+    Field(min_length=1, max_length=100, description="A request_id returned by a send tool."),
+]
+SendChannel = Annotated[
+    Literal["email", "sms", "viber", "mobilepush", "webpush", "telegram", "appinbox"],
+    Field(description="The stored message's channel: email, sms, viber, mobilepush, webpush, telegram or appinbox."),
+]
 MessageId = Annotated[
     int, Field(ge=1, le=2**31 - 1, description="Stored message (template) id, from list_message_templates.")
 ]
@@ -110,6 +160,11 @@ DateTimeISO = Annotated[
     str,
     AfterValidator(_iso_date_time),
     Field(description="ISO 8601 date-time, e.g. 2025-05-14T10:11:10+03:00."),
+]
+DateTimeWithZone = Annotated[
+    str,
+    AfterValidator(_zoned_date_time),
+    Field(description="ISO 8601 date-time with a time zone, e.g. 2025-05-14T10:00:00+03:00 or 2025-05-14T07:00:00Z."),
 ]
 Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 currency code, e.g. UAH, EUR, USD.")]
 EventTypeKey = Annotated[

@@ -81,12 +81,9 @@ def _cut_to_fit(data: ToolOutput, name: str, summary: str) -> tuple[ToolOutput, 
     total = len(getattr(data, name))
 
     def attempt(keep: int) -> tuple[ToolOutput, dict[str, Any], str]:
-        trial = data.model_copy(deep=True)  # keeps the private resume hook
+        trial = data.model_copy()  # shallow: cut() replaces lists, never changes them; keeps the resume hook
         trial.cut(keep)
-        trial.note = (
-            f"Cut to {keep} of {total} {name} to stay under {MAX_RESULT_BYTES // 1000} kB: ask for fewer "
-            "(limit), narrow the search, use response_format=concise, or page on with next_cursor."
-        )
+        trial.note = f"Cut to {keep} of {total} {name} to stay under {MAX_RESULT_BYTES // 1000} kB: {data.cut_advice}"
         content = structured(trial)
         return trial, content, f"{summary}\n{minified(content)}"
 

@@ -1,0 +1,234 @@
+"""What every send tool shares: the per-recipient result, how eSputnik's send results and failures
+become it, and the summary that tells a queued send from a failed one and from one whose outcome is
+unknown.
+
+eSputnik answers 200 even when a recipient failed (``status`` ``ERROR`` in its results), so every
+result is read. A request that left but whose answer never came (:class:`AmbiguousOutcomeError`)
+may have reached people: its recipients are ``unknown``, the call is an error, and nothing is
+retried; the summary says what to check before sending again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from esputnik_mcp.api import AmbiguousOutcomeError, ChunkOutcome, ESputnikError, RequestValidationError
+from esputnik_mcp.api.errors import truncate
+from esputnik_mcp.api.models import SendResult
+from esputnik_mcp.tools.base import Result, ToolOutput
+from esputnik_mcp.tools.bulk import RequestView, counted, index_ranges
+from esputnik_mcp.tools.failures import describe_api_error
+from esputnik_mcp.tools.views import View
+
+MESSAGE_CHARS = 300
+
+RecipientStatus = Literal["queued", "failed", "unknown"]
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient of a send, as the call named it."""
+
+    label: str  # an address, a phone, "contact:123", "external:CUST-1"
+    locator: str | None = None  # the address eSputnik reports back, when the call gave it
+    external_request_id: str | None = None
+
+
+class RecipientResult(View):
+    recipient: str = Field(description="As named in the call: address, phone, contact:<id> or external:<id>.")
+    request_id: str | None = Field(default=None, description="Pass to get_message_status.")
+    status: RecipientStatus = Field(
+        description="queued: eSputnik accepted it; failed: not sent (see message); unknown: it may have "
+        "been sent — check before sending again."
+    )
+    message: str | None = Field(default=None, description="eSputnik's remark, or why the send failed.")
+
+
+class SendOutput(ToolOutput):
+    truncatable: ClassVar[str | None] = "results"
+    cut_advice: ClassVar[str] = (
+        "unknown and failed recipients come first; the counts cover everyone. Send to fewer recipients "
+        "per call to see every request_id."
+    )
+
+    channel: str
+    total: int = Field(description="Recipients in the call.")
+    queued: int
+    failed: int
+    unknown: int = Field(description="Recipients who may or may not have been sent the message.")
+    request_ids: list[str] = Field(description="Every request_id below, for get_message_status.")
+    requests: list[RequestView] | None = Field(
+        default=None,
+        description="Per request to eSputnik of a stored-message send; indexes as in the call.",
+    )
+    results: list[RecipientResult] = Field(
+        description="One per recipient: unknown first, then failed, then queued, each in call order."
+    )
+
+    def cut(self, keep: int) -> None:
+        super().cut(keep)
+        kept = {r.request_id for r in self.results}
+        self.request_ids = [i for i in self.request_ids if i in kept]
+
+
+class SendReport:
+    """Collects what became of each recipient of one tool call, request by request."""
+
+    def __init__(self, channel: str, content: str) -> None:
+        self.channel = channel
+        self.content = content
+        self._rows: list[tuple[RecipientResult, Addressee | None]] = []
+        self._requests: list[RequestView] = []
+        self._unknown_reason: str | None = None
+
+    async def send(self, addressees: Sequence[Addressee], request: Callable[[], Awaitable[list[SendResult]]]) -> None:
+        """Make one send request for ``addressees`` and record the outcome. A request refused before
+        it was made (nothing sent) is raised, not recorded."""
+        try:
+            results = await request()
+        except RequestValidationError:
+            raise
+        except ESputnikError as exc:
+            self._add_error(addressees, exc)
+        else:
+            self._add_results(addressees, results)
+
+    def add_chunk(
+        self, first: int, addressees: Sequence[Addressee], chunk: ChunkOutcome[Any, list[SendResult]]
+    ) -> None:
+        """The outcome of one request of a chunked send: ``addressees`` are its recipients, in order,
+        starting at index ``first`` of the call."""
+        if chunk.error is not None:
+            rows = self._add_error(addressees, chunk.error)
+        else:
+            rows = self._add_results(addressees, chunk.result or [])
+        self._requests.append(
+            RequestView(
+                first=first,
+                last=first + len(addressees) - 1,
+                succeeded=sum(1 for r in rows if r.status == "queued"),
+                failed=sum(1 for r in rows if r.status == "failed"),
+                unknown=sum(1 for r in rows if r.status == "unknown"),
+                error=rows[0].message if chunk.error is not None and rows else None,
+            )
+        )
+
+    def _add_results(self, addressees: Sequence[Addressee], results: Sequence[SendResult]) -> list[RecipientResult]:
+        rows = []
+        for addressee, result in _pair(addressees, results):
+            label = addressee.label if addressee else (result.locator if result else None) or "(unnamed)"
+            if result is None:
+                row = RecipientResult(
+                    recipient=label,
+                    status="unknown",
+                    message="eSputnik's answer listed no result for this recipient",
+                )
+                self._unknown_reason = self._unknown_reason or row.message
+            else:
+                row = RecipientResult(
+                    recipient=label,
+                    request_id=result.request_id or None,
+                    status="queued" if result.ok else "failed",
+                    message=truncate(result.message, MESSAGE_CHARS) if result.message else None,
+                )
+            self._rows.append((row, addressee))
+            rows.append(row)
+        return rows
+
+    def _add_error(self, addressees: Sequence[Addressee], error: ESputnikError) -> list[RecipientResult]:
+        """Every recipient of a request that failed: ``unknown`` when it may have been processed,
+        ``failed`` when it provably was not (refused, never connected, rate limited to the end)."""
+        ambiguous = isinstance(error, AmbiguousOutcomeError)
+        if ambiguous:
+            self._unknown_reason = self._unknown_reason or error.message
+        message = truncate(error.message if ambiguous else describe_api_error(error), MESSAGE_CHARS)
+        rows = [
+            RecipientResult(recipient=a.label, status="unknown" if ambiguous else "failed", message=message)
+            for a in addressees
+        ]
+        self._rows.extend(zip(rows, addressees, strict=True))
+        return rows
+
+    def result(self) -> Result[SendOutput]:
+        order = {"unknown": 0, "failed": 1, "queued": 2}
+        rows = sorted(self._rows, key=lambda pair: order[pair[0].status])  # stable: call order kept
+        results = [row for row, _ in rows]
+        count = {s: sum(1 for r in results if r.status == s) for s in order}
+        out = SendOutput(
+            channel=self.channel,
+            total=len(results),
+            queued=count["queued"],
+            failed=count["failed"],
+            unknown=count["unknown"],
+            request_ids=[r.request_id for r in results if r.request_id],
+            requests=sorted(self._requests, key=lambda r: r.first) or None,
+            results=results,
+        )
+        summary = (
+            f"{self.content}: {out.queued} queued, {out.failed} failed, {out.unknown} unknown "
+            f"of {counted(out.total, 'recipient')}"
+        )
+        if out.unknown:
+            summary += ". " + self._unknown_advice(out, rows)
+        elif out.queued:
+            summary += "; check delivery with get_message_status"
+        if out.failed and not out.queued and not out.unknown:
+            summary += f": {next(r.message for r in results if r.status == 'failed')}"
+        return Result(summary, out, is_error=bool(out.unknown) or not out.queued)
+
+    def _unknown_advice(self, out: SendOutput, rows: list[tuple[RecipientResult, Addressee | None]]) -> str:
+        """What to tell the agent when some recipients may or may not have been sent the message."""
+        reason = (self._unknown_reason or "").removeprefix("outcome unknown: ")
+        unknown_requests = [r for r in out.requests or [] if r.unknown]
+        where = f"recipients {index_ranges(unknown_requests)}: " if len(out.requests or []) > 1 else ""
+        advice = (
+            f"OUTCOME UNKNOWN for {out.unknown} ({where}{reason}). They may have been sent the message: "
+            "do not resend blindly. "
+        )
+        external = sorted(
+            {a.external_request_id for r, a in rows if r.status == "unknown" and a and a.external_request_id}
+        )
+        if out.request_ids:
+            advice += f"Check get_message_status with the {len(out.request_ids)} request_ids known so far and "
+        else:
+            advice += "No request_id is known for them, so get_message_status cannot tell: check "
+        if external:
+            shown = ", ".join(external[:5]) + (" …" if len(external) > 5 else "")
+            advice += f"external_request_id {shown} in eSputnik's contact activity"
+        else:
+            advice += "the recipients' message history in eSputnik"
+        return advice + " before sending to them again"
+
+
+def _key(locator: str | None) -> str | None:
+    if not locator:
+        return None
+    return locator.strip().lower().removeprefix("+")
+
+
+def _pair(
+    addressees: Sequence[Addressee], results: Sequence[SendResult]
+) -> list[tuple[Addressee | None, SendResult | None]]:
+    """Each recipient with its result: in order when eSputnik answered one result per recipient
+    (and no reported address contradicts that), otherwise by address. A recipient without a result,
+    or a result without a recipient, stands alone."""
+    if len(addressees) == len(results) and all(
+        None in (_key(a.locator), _key(r.locator)) or _key(a.locator) == _key(r.locator)
+        for a, r in zip(addressees, results, strict=True)
+    ):
+        return list(zip(addressees, results, strict=True))
+    by_locator: dict[str | None, deque[SendResult]] = defaultdict(deque)
+    for result in results:
+        by_locator[_key(result.locator)].append(result)
+    pairs: list[tuple[Addressee | None, SendResult | None]] = []
+    for addressee in addressees:
+        key = _key(addressee.locator)
+        matches = by_locator.get(key) if key is not None else None
+        pairs.append((addressee, matches.popleft() if matches else None))
+    pairs.extend((None, result) for left in by_locator.values() for result in left)
+    return pairs
