@@ -40,6 +40,28 @@ class ToolInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ConfirmableInput(ToolInput):
+    """Parameters of a tool whose call may need the user's confirmation (sends, irreversible writes)."""
+
+    confirmation_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Only when a previous call answered with a confirmation preview: its token, to confirm "
+        "exactly that call (same arguments). Leave out otherwise.",
+    )
+
+
+class SendInput(ConfirmableInput):
+    """Parameters every send tool has besides its own."""
+
+    allow_duplicate: bool = Field(
+        default=False,
+        description="Send even though the same content went to the same recipient in the last 24 hours, or "
+        "an earlier identical send has an unknown outcome. Only on the user's explicit request.",
+    )
+
+
 class ToolOutput(BaseModel):
     """Base of every tool's structured result."""
 

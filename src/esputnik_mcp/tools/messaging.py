@@ -17,6 +17,7 @@ from esputnik_mcp.api.models import EmailInput, SmsInput
 from esputnik_mcp.tools.base import (
     Kind,
     Result,
+    SendInput,
     SendPlan,
     ToolContext,
     ToolFailure,
@@ -67,7 +68,7 @@ EmailSender = Annotated[
 ]
 
 
-class SendEmailInput(ToolInput):
+class SendEmailInput(SendInput):
     to: Email
     subject: Annotated[str, Field(min_length=1, description="Subject line.")]
     html: Annotated[str | None, Field(min_length=1, description="HTML body.")] = None
@@ -146,7 +147,7 @@ SmsSender = Annotated[
 ]
 
 
-class SendSmsInput(ToolInput):
+class SendSmsInput(SendInput):
     phone: Phone
     text: Annotated[str, Field(min_length=1, description="The SMS text.")]
     sender: SmsSender | None = None
@@ -239,7 +240,7 @@ FromName = Annotated[
 ]
 
 
-class SendPreparedMessageInput(ToolInput):
+class SendPreparedMessageInput(SendInput):
     message_id: MessageId
     channel: SendChannel
     recipients: Annotated[

@@ -12,6 +12,7 @@ from esputnik_mcp.api.limits import ORDERS_PER_REQUEST
 from esputnik_mcp.api.models import FailedOrder, OrderInput, OrderStatus
 from esputnik_mcp.api.orders import DELETE_TIME_FORMAT
 from esputnik_mcp.tools.base import (
+    ConfirmableInput,
     Kind,
     Result,
     ToolContext,
@@ -201,7 +202,7 @@ async def add_orders(params: AddOrdersInput, ctx: ToolContext) -> Result[AddOrde
 # --- delete_orders -------------------------------------------------------------------------------
 
 
-class DeleteOrdersInput(ToolInput):
+class DeleteOrdersInput(ConfirmableInput):
     external_order_ids: Annotated[
         list[ExternalOrderId] | None,
         Field(min_length=1, max_length=1000, description="Orders to delete (one request each, up to 1000)."),
