@@ -55,7 +55,8 @@ async def call(client: Client, tool: str, arguments: dict[str, Any] | None = Non
         summary, _, body = text.partition("\n")
         assert summary
         assert "\n" not in body  # minified JSON, not the SDK's indented default
-        assert ": null" not in body and ":null" not in body
+        assert ": null" not in body
+        assert ":null" not in body
     return result
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from esputnik_mcp.api.models import Contact, Group
-from esputnik_mcp.tools.base import ToolContext
+from esputnik_mcp.tools.base import ToolContext, ToolOutput
 
 CATALOGUE_TTL = 300.0
 
@@ -93,6 +93,18 @@ class ContactView(View):
             view.time_zone = contact.time_zone
             view.segments = [SegmentView.of(g) for g in contact.groups]
         return view
+
+
+class ContactsPage(ToolOutput):
+    """One page of contacts (a search, a segment's members)."""
+
+    truncatable: ClassVar[str | None] = "contacts"
+
+    contacts: list[ContactView]
+    total: int | None = Field(default=None, description="How many contacts match, when eSputnik says.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor to get the next page; absent on the last."
+    )
 
 
 async def field_names(ctx: ToolContext) -> dict[int, str]:
