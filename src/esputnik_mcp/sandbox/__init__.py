@@ -1,0 +1,22 @@
+"""A faithful local emulator of the eSputnik REST API (paths, auth, bodies, errors, quirks),
+with SQLite state, demo data, a request journal, a fault plan and a controllable clock.
+
+It imports nothing from the API client or the MCP server, so a client bug is caught rather
+than mirrored.
+"""
+
+from esputnik_mcp.sandbox.clock import Clock
+from esputnik_mcp.sandbox.core import SANDBOX_BASE_URL, Sandbox, default_db_path
+from esputnik_mcp.sandbox.faults import Fault, FaultPlan
+from esputnik_mcp.sandbox.journal import Journal, JournalEntry
+
+__all__ = [
+    "SANDBOX_BASE_URL",
+    "Clock",
+    "Fault",
+    "FaultPlan",
+    "Journal",
+    "JournalEntry",
+    "Sandbox",
+    "default_db_path",
+]

@@ -1,0 +1,149 @@
+"""The custom contact field catalogue (GET /v1/addressbooks) and the checking of field values."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from esputnik_mcp.sandbox.wire import one_or_many, prune
+
+if TYPE_CHECKING:
+    from esputnik_mcp.sandbox.state import State
+
+FIELD_TYPES = (
+    "TEXTFIELD",
+    "COMBOBOX",
+    "CHECKBOXLIST",
+    "TEXTAREA",
+    "DATE",
+    "NUMBER",
+    "DATETIME",
+    "DECIMAL",
+    "TAGS",
+)
+TEXTFIELD_LENGTH = 255  # a guess: the reference gives no length for text fields
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: int
+    group_id: int
+    name: str
+    key: str
+    type: str
+    required: bool = False
+    readonly: bool = False
+    possible_values: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+def fields(state: State) -> dict[int, FieldDef]:
+    rows = state.conn.execute("SELECT * FROM fields ORDER BY id").fetchall()
+    return {
+        row["id"]: FieldDef(
+            id=row["id"],
+            group_id=row["group_id"],
+            name=row["name"],
+            key=row["field_key"],
+            type=row["type"],
+            required=bool(row["required"]),
+            readonly=bool(row["readonly"]),
+            possible_values=tuple(json.loads(row["possible_json"] or "[]")),
+            min_value=row["min_value"],
+            max_value=row["max_value"],
+        )
+        for row in rows
+    }
+
+
+def value_problem(field: FieldDef, value: str) -> str | None:
+    """Why ``value`` does not fit ``field``, or None. An empty value clears the field."""
+    if value == "":
+        return None
+    kind = field.type
+    if kind == "TEXTFIELD" and len(value) > TEXTFIELD_LENGTH:
+        return f"is longer than {TEXTFIELD_LENGTH} characters"
+    if kind == "COMBOBOX" and value not in field.possible_values:
+        return f"must be one of: {', '.join(field.possible_values)}"
+    if kind == "CHECKBOXLIST":
+        unknown = [v for v in (p.strip() for p in value.split(",")) if v not in field.possible_values]
+        if unknown:
+            return f"has values not among {', '.join(field.possible_values)}: {', '.join(unknown)}"
+    if kind == "DATE":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "must be a date as YYYY-MM-DD"
+    if kind == "DATETIME":
+        if not _DATETIME.match(value):
+            return "must be a date and time as YYYY-MM-DDTHH:mm"
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return "must be a date and time as YYYY-MM-DDTHH:mm"
+    if kind == "NUMBER":
+        try:
+            number = int(value)
+        except ValueError:
+            return "must be a whole number"
+        if field.min_value is not None and number < field.min_value:
+            return f"must be at least {field.min_value}"
+        if field.max_value is not None and number > field.max_value:
+            return f"must be at most {field.max_value}"
+    if kind == "DECIMAL":
+        try:
+            float(value)
+        except ValueError:
+            return "must be a number"
+    return None
+
+
+def address_book_ids(state: State) -> set[int]:
+    return {row[0] for row in state.conn.execute("SELECT id FROM address_books")}
+
+
+def address_books_json(state: State) -> dict[str, Any]:
+    """SPEC AddressBooks, with ``addressBook``, ``fieldGroups`` and ``fields`` each a lone object
+    when they hold one element."""
+    conn = state.conn
+    books = []
+    for book in conn.execute("SELECT id, name FROM address_books ORDER BY id"):
+        groups = []
+        for group in conn.execute(
+            "SELECT id, name, profile_key FROM field_groups WHERE address_book_id = ? ORDER BY id",
+            (book["id"],),
+        ):
+            infos = [
+                _field_json(field)
+                for field in conn.execute(
+                    "SELECT * FROM fields WHERE group_id = ? ORDER BY id", (group["id"],)
+                )
+            ]
+            groups.append(
+                {"name": group["name"], "profileKey": group["profile_key"], "fields": one_or_many(infos)}
+            )
+        books.append({"addressBookId": book["id"], "name": book["name"], "fieldGroups": one_or_many(groups)})
+    return {"addressBook": one_or_many(books)}
+
+
+def _field_json(row: Any) -> dict[str, Any]:
+    allowed = prune(
+        {
+            "possibleValues": json.loads(row["possible_json"]) if row["possible_json"] else None,
+            "minValue": row["min_value"],
+            "maxValue": row["max_value"],
+        }
+    )
+    description: dict[str, Any] = {
+        "type": row["type"],
+        "required": bool(row["required"]),
+        "readonly": bool(row["readonly"]),
+    }
+    if allowed:
+        description["allowedValues"] = allowed
+    return {"id": row["id"], "name": row["name"], "fieldKey": row["field_key"], "description": description}

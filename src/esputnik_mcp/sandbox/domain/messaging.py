@@ -1,0 +1,308 @@
+"""Sending email and SMS, the delivery status of what was sent, and stored messages (templates).
+
+Nothing leaves the sandbox: a send is a row in ``messages`` whose status moves on with the
+sandbox clock. Email goes ``IN_QUEUE`` → ``DELIVERED`` → ``READ``; SMS ``IN_QUEUE`` →
+``PENDING`` → ``DELIVERED``. Deterministic failures: an email address containing ``bounce``
+ends ``UNDELIVERED``; a phone number ending in ``000`` ends ``SMS_UNDELIVERED_STATE``.
+The timings and failure rules are the sandbox's own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from esputnik_mcp.sandbox import rules
+from esputnik_mcp.sandbox.domain import account, contacts
+from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn
+from esputnik_mcp.sandbox.wire import prune
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
+if TYPE_CHECKING:
+    import sqlite3
+
+    from esputnik_mcp.sandbox.state import State
+
+EMAIL_DELIVERED_AFTER = 5.0
+EMAIL_READ_AFTER = 60.0
+SMS_PENDING_AFTER = 2.0
+SMS_DELIVERED_AFTER = 10.0
+
+SENT, BOUNCE, NO_MONEY = "sent", "bounce", "no_money"
+
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_parts(text: str) -> int:
+    """How many SMS parts ``text`` takes: GSM-7 160 (153 per part when split), else UCS-2 70 (67)."""
+    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
+        length = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
+        single, multi = 160, 153
+    else:
+        length = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    return 1 if length <= single else math.ceil(length / multi)
+
+
+# --- personalisation -------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(
+    r"\$(?P<quiet>!)?(?P<open>\{)?(?P<name>[A-Za-z_]\w*)(?P<gets>(?:\.get\(\s*'[^']*'\s*\))*)(?(open)\})"
+)
+_GET = re.compile(r"\.get\(\s*'([^']*)'\s*\)")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render(template: str, variables: dict[str, Any], data: dict[str, Any]) -> str:
+    """Fill Velocity-style placeholders: ``$!data.get('key')`` (nested ``.get`` too) from the
+    send's params, ``${firstName}`` / ``$firstName`` from the contact. An unknown ``$!x``
+    renders empty and an unknown ``$x`` stays as written, as in Velocity."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, gets = match["name"], _GET.findall(match["gets"] or "")
+        value: Any
+        if name == "data":
+            value = data
+            for key in gets:
+                value = value.get(key) if isinstance(value, dict) else None
+            if not gets:
+                value = None
+        else:
+            value = variables.get(name, data.get(name))
+            for key in gets:
+                value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            return "" if match["quiet"] else match.group(0)
+        return _text(value)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def contact_variables(state: State, contact_id: int | None) -> dict[str, Any]:
+    if contact_id is None:
+        return {}
+    row = contacts.status(state, contact_id)
+    if row is None:
+        return {}
+    return prune(
+        {
+            "contactId": contact_id,
+            "firstName": row["first_name"],
+            "lastName": row["last_name"],
+            "externalCustomerId": row["external_customer_id"],
+            "email": contacts.channel_value(state, contact_id, "email"),
+            "phone": contacts.channel_value(state, contact_id, "sms"),
+        }
+    )
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Outgoing:
+    channel: account.Channel
+    locator: str
+    contact_id: int | None
+    content: str
+    sender: str | None = None
+    subject: str | None = None
+    template_id: int | None = None
+    tags: list[str] = field(default_factory=list)
+    external_request_id: str | None = None
+    language_code: str | None = None
+
+
+def error_result(locator: str, message: str) -> dict[str, Any]:
+    return {"locator": locator, "status": "ERROR", "message": message}
+
+
+def is_unsubscribed(state: State, email: str) -> bool:
+    row = state.conn.execute("SELECT 1 FROM unsubscribed WHERE email = ?", (rules.normal_email(email),))
+    return row.fetchone() is not None
+
+
+def contact_for(state: State, channel: account.Channel, locator: str) -> int:
+    """The contact with this address or phone number, created if there is none (SPEC sendEmail,
+    sendSMS: "a new contact is created if no contact with such ... exists")."""
+    found = contacts.find_by_channel(state, channel, locator)
+    if found is not None and contacts.is_active(state, found):
+        return found
+    return contacts.create(state, ContactIn(channels=[ChannelIn(type=channel, value=locator)]))
+
+
+def _fate(channel: account.Channel, locator: str) -> str:
+    if channel == "email":
+        return BOUNCE if "bounce" in locator.lower() else SENT
+    return BOUNCE if (rules.normal_phone(locator) or "").endswith("000") else SENT
+
+
+def send(state: State, out: Outgoing) -> dict[str, Any]:
+    """Queue one message (pay for it) and return its SPEC SendMessageResultDto."""
+    parts = sms_parts(out.content) if out.channel == "sms" else 1
+    cost = account.charge(state, out.channel, parts)
+    outcome = NO_MONEY if cost is None else _fate(out.channel, out.locator)
+    request_id = str(uuid.uuid4())
+    state.conn.execute(
+        "INSERT INTO messages (request_id, channel, contact_id, locator, template_id, sent_at, outcome,"
+        " sender,"
+        " subject, content, tags_json, external_request_id, language_code, cost_minor, parts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            request_id,
+            out.channel,
+            out.contact_id,
+            out.locator,
+            out.template_id,
+            state.now(),
+            outcome,
+            out.sender,
+            out.subject,
+            out.content,
+            json.dumps(out.tags, ensure_ascii=False),
+            out.external_request_id,
+            out.language_code,
+            cost or 0,
+            parts,
+        ),
+    )
+    return {"locator": out.locator, "status": "OK", "requestId": request_id}
+
+
+def status_of(channel: str, outcome: str, elapsed: float) -> tuple[str, bool, bool]:
+    """(status, delivered, failed) of a message ``elapsed`` seconds after it was sent."""
+    if outcome == NO_MONEY:
+        return "NO_MONEY", False, True
+    if channel == "email":
+        if elapsed < EMAIL_DELIVERED_AFTER:
+            return "IN_QUEUE", False, False
+        if outcome == BOUNCE:
+            return "UNDELIVERED", False, True
+        return ("DELIVERED" if elapsed < EMAIL_READ_AFTER else "READ"), True, False
+    if elapsed < SMS_PENDING_AFTER:
+        return "IN_QUEUE", False, False
+    if elapsed < SMS_DELIVERED_AFTER:
+        return "PENDING", False, False
+    if outcome == BOUNCE:
+        return "SMS_UNDELIVERED_STATE", False, True
+    return "DELIVERED", True, False
+
+
+def statuses(state: State, request_ids: list[str]) -> list[dict[str, Any]]:
+    """SPEC InstantMessageStatusDto of each known request id, in the order asked."""
+    if not request_ids:
+        return []
+    marks = ",".join("?" * len(request_ids))
+    rows = {
+        row["request_id"]: row
+        for row in state.conn.execute(
+            f"SELECT request_id, channel, outcome, sent_at FROM messages WHERE request_id IN ({marks})",  # noqa: S608
+            request_ids,
+        )
+    }
+    result = []
+    for request_id in dict.fromkeys(request_ids):
+        row = rows.get(request_id)
+        if row is None:
+            continue
+        status, delivered, failed = status_of(row["channel"], row["outcome"], state.now() - row["sent_at"])
+        result.append({"requestId": request_id, "status": status, "delivered": delivered, "failed": failed})
+    return result
+
+
+def sent_messages(state: State, *, contact_id: int | None = None) -> list[dict[str, Any]]:
+    """What was "sent", oldest first (for tests and the admin view)."""
+    where, params = ("WHERE contact_id = ?", [contact_id]) if contact_id is not None else ("", [])
+    rows = state.conn.execute(f"SELECT * FROM messages {where} ORDER BY sent_at, rowid", params)  # noqa: S608
+    return [
+        {
+            "requestId": row["request_id"],
+            "channel": row["channel"],
+            "contactId": row["contact_id"],
+            "locator": row["locator"],
+            "templateId": row["template_id"],
+            "from": row["sender"],
+            "subject": row["subject"],
+            "content": row["content"],
+            "tags": json.loads(row["tags_json"] or "[]"),
+            "externalRequestId": row["external_request_id"],
+            "languageCode": row["language_code"],
+            "cost": row["cost_minor"] / 100,
+            "parts": row["parts"],
+        }
+        for row in rows
+    ]
+
+
+# --- stored messages (templates) --------------------------------------------------------------
+
+
+def add_template(state: State, channel: account.Channel, body: dict[str, Any]) -> None:
+    state.conn.execute(
+        "INSERT INTO templates (id, channel, name_fold, tags_fold, body_json) VALUES (?, ?, ?, ?, ?)",
+        (
+            body["id"],
+            channel,
+            str(body["name"]).casefold(),
+            json.dumps([str(t).casefold() for t in body.get("tags", [])], ensure_ascii=False),
+            json.dumps(body, ensure_ascii=False),
+        ),
+    )
+
+
+def template(state: State, template_id: int, channel: account.Channel) -> dict[str, Any] | None:
+    row: sqlite3.Row | None = state.conn.execute(
+        "SELECT body_json FROM templates WHERE id = ? AND channel = ?", (template_id, channel)
+    ).fetchone()
+    if row is None:
+        return None
+    body: dict[str, Any] = json.loads(row["body_json"])
+    return body
+
+
+def search_templates(
+    state: State, channel: account.Channel, search: str | None, *, start: int, rows: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Stored messages whose name contains ``search`` or that carry it as a tag (case-insensitive)."""
+    where, params = "channel = ?", [str(channel)]
+    if search:
+        where += (
+            " AND (instr(name_fold, ?) > 0 OR EXISTS (SELECT 1 FROM json_each(tags_fold) WHERE value = ?))"
+        )
+        params += [search.casefold(), search.casefold()]
+    total = state.conn.execute(f"SELECT COUNT(*) FROM templates WHERE {where}", params).fetchone()[0]  # noqa: S608
+    found = [
+        json.loads(row[0])
+        for row in state.conn.execute(
+            f"SELECT body_json FROM templates WHERE {where} ORDER BY id LIMIT ? OFFSET ?",  # noqa: S608
+            (*params, rows, start - 1),
+        )
+    ]
+    return found, int(total)
+
+
+def version(body: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """The language version of a stored message (its base when there is no such translation)."""
+    if language:
+        for translation in body.get("translations", []):
+            if translation.get("languageCode") == language:
+                return {**body, **translation}
+    return body

@@ -1,0 +1,253 @@
+"""Sending (email, SMS, smartsend), delivery status and stored messages (esputnik-api.md §7, §9).
+
+Every send answers ``{results}``: one SPEC SendMessageResultDto per recipient, a lone object
+when there is one. A refused recipient gets ``status: ERROR`` and a ``message`` inside a 200.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from esputnik_mcp.sandbox import rules
+from esputnik_mcp.sandbox.domain import account, contacts, messaging, segments
+from esputnik_mcp.sandbox.limits import MAX_ROWS, SMARTSEND_RECIPIENTS, TEMPLATE_READS
+from esputnik_mcp.sandbox.routes.base import Call, RouteSpec
+from esputnik_mcp.sandbox.validation import EmailIn, RecipientIn, SmartsendIn, SmsIn
+from esputnik_mcp.sandbox.wire import (
+    bad_request,
+    json_reply,
+    not_found,
+    one_or_many,
+    paged_reply,
+    parse_body,
+    path_int,
+)
+
+
+def _results(results: list[dict[str, Any]]) -> Response:
+    return json_reply({"results": one_or_many(results)})
+
+
+def send_email(call: Call) -> Response:
+    call.params()
+    email = parse_body(EmailIn, call.body)
+    if not email.emails:
+        raise bad_request("emails must list at least one recipient")
+    state, results = call.state, []
+    for address in email.emails:
+        if not rules.email_ok(address):
+            results.append(messaging.error_result(address, f"Invalid email address: {address}"))
+            continue
+        if messaging.is_unsubscribed(state, address):
+            results.append(messaging.error_result(address, "The email address is in the unsubscribed list"))
+            continue
+        contact_id = messaging.contact_for(state, "email", address)
+        variables = messaging.contact_variables(state, contact_id)
+        personalise = not email.skipPersonalisation
+        out = messaging.Outgoing(
+            channel="email",
+            locator=address.strip(),
+            contact_id=contact_id,
+            sender=email.from_,
+            subject=messaging.render(email.subject, variables, {}) if personalise else email.subject,
+            content=messaging.render(email.htmlText, variables, {}) if personalise else email.htmlText,
+            tags=email.tags or [],
+            external_request_id=email.externalRequestId,
+        )
+        results.append(messaging.send(state, out))
+    return _results(results)
+
+
+def send_sms(call: Call) -> Response:
+    """To ``phoneNumbers`` and, with ``groupId``, to every member of that segment with a phone."""
+    call.params()
+    sms = parse_body(SmsIn, call.body)
+    state = call.state
+    numbers = list(sms.phoneNumbers or [])
+    if sms.groupId is not None:
+        segment = segments.get(state, sms.groupId)
+        if segment is None:
+            raise not_found(f"Segment with id={sms.groupId} not found")
+        for contact_id in segments.all_member_ids(state, segment):
+            phone = contacts.channel_value(state, contact_id, "sms")
+            if phone:
+                numbers.append(phone)
+    elif not numbers:
+        raise bad_request("phoneNumbers or groupId is required")
+    results, seen = [], set()
+    for number in numbers:
+        digits = rules.normal_phone(number)
+        if digits is None:
+            results.append(messaging.error_result(number, f"Invalid phone number: {number}"))
+            continue
+        if digits in seen:
+            continue
+        seen.add(digits)
+        contact_id = messaging.contact_for(state, "sms", number)
+        variables = messaging.contact_variables(state, contact_id)
+        out = messaging.Outgoing(
+            channel="sms",
+            locator=number.strip(),
+            contact_id=contact_id,
+            sender=sms.from_,
+            content=messaging.render(sms.text, variables, {}),
+            tags=sms.tags or [],
+            external_request_id=sms.externalRequestId,
+        )
+        results.append(messaging.send(state, out))
+    return _results(results)
+
+
+def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
+    """Each recipient's parsed ``jsonParam``; refuses the request as eSputnik's schema would."""
+    if not recipients:
+        raise bad_request("recipients must list at least one recipient")
+    if len(recipients) > SMARTSEND_RECIPIENTS:
+        raise bad_request(
+            f"Too many recipients: {len(recipients)}; at most {SMARTSEND_RECIPIENTS} per request are allowed"
+        )
+    seen: set[str] = set()
+    params = []
+    for index, recipient in enumerate(recipients):
+        named = [
+            v for v in (recipient.contactId, recipient.externalCustomerId, recipient.locator) if v is not None
+        ]
+        if len(named) != 1:
+            raise bad_request(
+                f"recipients[{index}] must have exactly one of contactId, externalCustomerId or locator"
+            )
+        key = recipient.model_dump_json()
+        if key in seen:
+            raise bad_request(f"recipients[{index}] repeats an earlier recipient; recipients must be unique")
+        seen.add(key)
+        data: Any = {}
+        if recipient.jsonParam is not None:
+            try:
+                data = json.loads(recipient.jsonParam)
+            except ValueError:
+                raise bad_request(f"recipients[{index}].jsonParam is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise bad_request(f"recipients[{index}].jsonParam must encode a JSON object")
+        params.append(data)
+    return params
+
+
+def _resolve(
+    call: Call, recipient: RecipientIn, channel: account.Channel
+) -> tuple[int, str] | dict[str, Any]:
+    """(contact id, address) of a recipient, or its ERROR result."""
+    state = call.state
+    if recipient.locator is not None:
+        locator = recipient.locator.strip()
+        valid = rules.email_ok(locator) if channel == "email" else rules.normal_phone(locator) is not None
+        if not valid:
+            return messaging.error_result(locator, f"Invalid locator for {channel}: {locator}")
+        return messaging.contact_for(state, channel, locator), locator
+    if recipient.contactId is not None:
+        contact_id: int | None = recipient.contactId
+        label = str(recipient.contactId)
+        if not contacts.is_active(state, recipient.contactId):
+            contact_id = None
+    else:
+        label = str(recipient.externalCustomerId)
+        contact_id = contacts.find_by_external_id(state, label)
+        if contact_id is not None and not contacts.is_active(state, contact_id):
+            contact_id = None
+    if contact_id is None:
+        return messaging.error_result(label, f"Contact {label} not found")
+    address = contacts.channel_value(state, contact_id, channel)
+    if address is None:
+        return messaging.error_result(label, f"Contact {label} has no {channel} channel")
+    return contact_id, address
+
+
+def smartsend(call: Call) -> Response:
+    """Send stored message ``id``; ``email: true`` names an email message, otherwise an SMS one
+    (the sandbox stores email and SMS messages; an omitted ``email`` counts as false)."""
+    call.params()
+    message_id = path_int(call.path["id"], "message id")
+    request = parse_body(SmartsendIn, call.body)
+    all_params = _check_recipients(request.recipients)
+    channel: account.Channel = "email" if request.email else "sms"
+    stored = messaging.template(call.state, message_id, channel)
+    if stored is None:
+        raise not_found(f"Message with id={message_id} not found")
+    results = []
+    for recipient, data in zip(request.recipients, all_params, strict=True):
+        resolved = _resolve(call, recipient, channel)
+        if isinstance(resolved, dict):
+            results.append(resolved)
+            continue
+        contact_id, address = resolved
+        if channel == "email" and messaging.is_unsubscribed(call.state, address):
+            results.append(messaging.error_result(address, "The email address is in the unsubscribed list"))
+            continue
+        body = messaging.version(stored, recipient.languageCode)
+        variables = messaging.contact_variables(call.state, contact_id)
+        if channel == "email":
+            sender = _with_name(str(body.get("from", "")), request.fromName)
+            subject = messaging.render(str(body.get("subject", "")), variables, data)
+            content = messaging.render(str(body.get("htmlText", "")), variables, data)
+        else:
+            sender = request.fromName or str(body.get("from", ""))
+            subject = None
+            content = messaging.render(str(body.get("text", "")), variables, data)
+        out = messaging.Outgoing(
+            channel=channel,
+            locator=address,
+            contact_id=contact_id,
+            content=content,
+            sender=sender,
+            subject=subject,
+            template_id=message_id,
+            tags=list(body.get("tags", [])),
+            external_request_id=recipient.externalRequestId,
+            language_code=recipient.languageCode,
+        )
+        results.append(messaging.send(call.state, out))
+    return _results(results)
+
+
+def _with_name(sender: str, name: str | None) -> str:
+    """``fromName`` replaces the sender name and keeps the message's address (SPEC fromName)."""
+    if not name:
+        return sender
+    address = sender[sender.find("<") :] if "<" in sender else f"<{sender}>"
+    return f'"{name}" {address}'
+
+
+def message_status(call: Call) -> Response:
+    """SPEC getInstantMessagesStatus: an array holding one ``{results}``; unknown ids are left out."""
+    raw = call.params("ids").required("ids")
+    ids = [part.strip() for part in raw.split(",") if part.strip()]
+    return json_reply([{"results": one_or_many(messaging.statuses(call.state, ids))}])
+
+
+def _search(call: Call, channel: account.Channel) -> Response:
+    query = call.params("search", "startindex", "maxrows")
+    start, rows = query.paging(MAX_ROWS)
+    found, total = messaging.search_templates(
+        call.state, channel, query.text("search"), start=start, rows=rows
+    )
+    return paged_reply(found, total)
+
+
+def search_email_messages(call: Call) -> Response:
+    return _search(call, "email")
+
+
+def search_sms_messages(call: Call) -> Response:
+    return _search(call, "sms")
+
+
+ROUTES = [
+    RouteSpec("POST", "/v1/message/email", send_email),
+    RouteSpec("POST", "/v1/message/sms", send_sms),
+    RouteSpec("POST", "/v1/message/{id}/smartsend", smartsend),
+    RouteSpec("GET", "/v1/message/status", message_status),
+    RouteSpec("GET", "/v1/messages/email", search_email_messages, TEMPLATE_READS),
+    RouteSpec("GET", "/v1/messages/sms", search_sms_messages, TEMPLATE_READS),
+]
