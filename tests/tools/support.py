@@ -6,7 +6,21 @@ from typing import Any
 
 from mcp_types import CallToolResult
 
-from esputnik_mcp.sandbox import JournalEntry, Sandbox
+from esputnik_mcp.sandbox import Clock, JournalEntry, Sandbox
+
+# A fixed moment (2025-06-15 15:06:40 UTC). A sandbox on a frozen clock moves only with
+# clock.advance(), and its demo database is copied from the first one built, not rebuilt.
+T0 = 1_750_000_000.0
+
+
+def demo_sandbox() -> Sandbox:
+    """The demo account on a frozen clock."""
+    return Sandbox(api_key="sandbox", db_path=":memory:", demo=True, clock=Clock(frozen_at=T0))
+
+
+def bare_sandbox() -> Sandbox:
+    """An empty account on a frozen clock."""
+    return Sandbox(api_key="sandbox", db_path=":memory:", demo=False, clock=Clock(frozen_at=T0))
 
 
 def requests(sandbox: Sandbox, route: str | None = None) -> list[JournalEntry]:

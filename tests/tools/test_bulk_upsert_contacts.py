@@ -16,9 +16,16 @@ from esputnik_mcp.api.models import Contact
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from tests.tools.conftest import call, error_text
-from tests.tools.support import data, requests, text
+from tests.tools.support import data, demo_sandbox, requests, text
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    """The demo account on a frozen clock: built once, copied per test."""
+    return demo_sandbox()
+
 
 TIER, POINTS, CITY = 70004, 70005, 70003
 BULK = "POST /v1/contacts"
@@ -30,9 +37,8 @@ def emails(count: int, prefix: str = "bulk") -> list[dict[str, Any]]:
 
 
 async def finishing_imports(sandbox: Sandbox, work: Awaitable[CallToolResult]) -> CallToolResult:
-    """Run ``work`` on a frozen sandbox clock, moving the clock past every import once the tool has
+    """Run ``work``, moving the (frozen) sandbox clock past every import once the tool has
     looked at an import's status (so it has seen one still running)."""
-    sandbox.clock.freeze()
     result: list[CallToolResult] = []
 
     async def run() -> None:
@@ -116,12 +122,12 @@ async def test_each_request_writes_only_the_fields_its_contacts_give(
     )
     out = data(result)
     shapes = sorted(
-        (e.body["contactFields"], e.body.get("customFieldsIDs"), len(e.body["contacts"]))
+        (e.body["contactFields"], e.body.get("customFieldsIDs", []), len(e.body["contacts"]))
         for e in requests(sandbox, BULK)
     )
     assert shapes == [
-        (["email", "firstName", "lastName"], None, 1),
-        (["email", "lastName"], None, 1),
+        (["email", "firstName", "lastName"], [], 1),
+        (["email", "lastName"], [], 1),
         (["email", "lastName"], [POINTS], 1),
     ]
     assert [c["status"] for c in out["chunks"]] == ["FINISHED"] * 3
@@ -166,7 +172,6 @@ async def test_wait_follows_the_imports_to_the_end(mcp: Client, runtime: Runtime
 
 
 async def test_wait_reports_imports_still_running_when_time_is_up(mcp: Client, sandbox: Sandbox) -> None:
-    sandbox.clock.freeze()
     result = await call(mcp, "bulk_upsert_contacts", {"contacts": emails(3), "wait": True, "wait_seconds": 1})
     out = data(result)
     assert out["still_running"] == 1
@@ -174,6 +179,34 @@ async def test_wait_reports_imports_still_running_when_time_is_up(mcp: Client, s
     assert "imported" not in out["chunks"][0]
     assert "still running" in text(result).splitlines()[0]
     assert len(requests(sandbox, STATUS)) >= 2
+
+
+async def test_an_import_that_ends_in_error_is_not_taken_for_success(
+    mcp: Client, runtime: Runtime, sandbox: Sandbox, known: Contact
+) -> None:
+    await runtime.client.contacts.delete(known.id or 0)
+    sandbox.journal.clear()
+    email = known.channel_values("email")[0]
+    result = await finishing_imports(
+        sandbox, mcp.call_tool("bulk_upsert_contacts", {"contacts": [{"email": email}], "wait": True})
+    )
+    assert result.is_error
+    out = result.structured_content
+    assert out is not None
+    [chunk] = out["chunks"]
+    assert chunk["status"] == "ERROR"
+    assert "restoreDeleted" in chunk["description"]
+    assert "imports: 1 ERROR" in text(result)
+
+
+async def test_an_unreadable_import_status_is_reported_as_unknown(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.faults.add(Fault(route=STATUS, status=400, body="status unavailable", times=None))
+    result = await call(mcp, "bulk_upsert_contacts", {"contacts": emails(2), "wait": True})
+    [chunk] = data(result)["chunks"]
+    assert chunk["status"] == "UNKNOWN"
+    assert chunk["description"].startswith("could not read the import status: ")
+    assert "status unavailable" in chunk["description"]
+    assert len(requests(sandbox, STATUS)) == 1  # not polled again
 
 
 async def test_contacts_refused_by_esputnik_are_reported_with_their_position(
@@ -249,7 +282,6 @@ async def test_matching_on_a_custom_field_accepts_esputniks_spelling(mcp: Client
 
 
 async def test_get_import_status_follows_a_session_to_its_contacts(mcp: Client, sandbox: Sandbox) -> None:
-    sandbox.clock.freeze()
     bulk = data(await call(mcp, "bulk_upsert_contacts", {"contacts": emails(2, "status")}))
     session = bulk["chunks"][0]["session_id"]
     running = data(await call(mcp, "get_import_status", {"session_id": session}))
@@ -269,7 +301,6 @@ async def test_get_import_status_follows_a_session_to_its_contacts(mcp: Client, 
 
 
 async def test_get_import_status_of_a_large_import_is_cut_to_size(mcp: Client, sandbox: Sandbox) -> None:
-    sandbox.clock.freeze()
     bulk = data(await call(mcp, "bulk_upsert_contacts", {"contacts": emails(3000, "large")}))
     sandbox.clock.advance(60)
     result = await call(mcp, "get_import_status", {"session_id": bulk["chunks"][0]["session_id"]})

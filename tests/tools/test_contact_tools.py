@@ -13,9 +13,16 @@ from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.tools.contacts import TOOLS, DeleteContactInput
 from tests.tools.conftest import call, error_text
-from tests.tools.support import data, requests, text
+from tests.tools.support import data, demo_sandbox, requests, text
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    """The demo account on a frozen clock: built once, copied per test."""
+    return demo_sandbox()
+
 
 GENDER, POINTS, LTV, TIER = 70002, 70005, 70006, 70004
 

@@ -10,9 +10,16 @@ from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.tools.segments import TOOLS
 from tests.tools.conftest import call, error_text
-from tests.tools.support import data, requests, text
+from tests.tools.support import data, demo_sandbox, requests, text
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    """The demo account on a frozen clock: built once, copied per test."""
+    return demo_sandbox()
+
 
 NEWSLETTER, VIP, TEST_RECIPIENTS, WHOLESALE = 2001, 2002, 2005, 2006
 UKRAINIAN_SPEAKERS = 2102  # dynamic

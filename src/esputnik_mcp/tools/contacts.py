@@ -154,22 +154,21 @@ async def _find_contact_id(params: GetContactInput, ctx: ToolContext) -> int:
         external_customer_id=params.external_customer_id,
         max_rows=_LOOKUP_ROWS,
     )
-    found = [c for c in page.items if c.id is not None]
-    if len(found) > 1:
-        exact = [c for c in found if _holds(c, params)]
-        found = exact or found
-    if not found:
+    by_id = {c.id: c for c in page.items if c.id is not None}
+    ids = list(by_id)
+    count = max(page.total or 0, len(ids))
+    exact = [i for i in ids if _holds(by_id[i], params)]
+    if len(ids) > 1 and exact:
+        ids, count = exact, len(exact)
+    if not ids:
         raise ToolFailure(f"no contact with {what} {value}")
-    if len(found) > 1:
-        count = max(page.total or 0, len(found))
-        ids = ", ".join(str(c.id) for c in found)
-        more = ", …" if count > len(found) else ""
+    if len(ids) > 1:
+        more = ", …" if count > len(ids) else ""
         raise ToolFailure(
-            f"{count} contacts have {what} {value} (ids {ids}{more}); call get_contact with one contact_id"
+            f"{count} contacts have {what} {value} (ids {', '.join(map(str, ids))}{more}); call "
+            "get_contact with one contact_id"
         )
-    contact_id = found[0].id
-    assert contact_id is not None  # noqa: S101 - filtered above
-    return contact_id
+    return ids[0]
 
 
 async def get_contact(params: GetContactInput, ctx: ToolContext) -> Result[ContactOutput]:
@@ -650,12 +649,11 @@ async def _follow_imports(
     limiter = anyio.CapacityLimiter(max(1, ctx.settings.bulk_concurrency))
     finished = done
 
-    async def poll(chunk: ChunkReport) -> None:
+    async def poll(chunk: ChunkReport, session_id: str) -> None:
         nonlocal finished
-        assert chunk.session_id is not None  # noqa: S101 - only chunks with a session are polled
         async with limiter:
             try:
-                status = await ctx.client.contacts.import_status(chunk.session_id)
+                status = await ctx.client.contacts.import_status(session_id)
             except ESputnikError as exc:
                 chunk.description = f"could not read the import status: {describe_api_error(exc)}"
                 chunk.status = "UNKNOWN"
@@ -665,13 +663,13 @@ async def _follow_imports(
             finished += chunk.size
             await ctx.progress(finished, units, f"import {chunk.index} {chunk.status}")
 
-    def running() -> list[ChunkReport]:
-        return [c for c in chunks if c.session_id is not None and c.status in _RUNNING]
+    def running() -> list[tuple[ChunkReport, str]]:
+        return [(c, c.session_id) for c in chunks if c.session_id is not None and c.status in _RUNNING]
 
     while True:
         async with anyio.create_task_group() as tg:
-            for chunk in running():
-                tg.start_soon(poll, chunk)
+            for chunk, session_id in running():
+                tg.start_soon(poll, chunk, session_id)
         remaining = deadline - anyio.current_time()
         if not running() or remaining <= 0:
             return
@@ -726,8 +724,7 @@ async def delete_contact(params: DeleteContactInput, ctx: ToolContext) -> Result
     try:
         if params.contact_id is not None:
             await ctx.client.contacts.delete(params.contact_id, erase=params.erase)
-        else:
-            assert params.external_customer_id is not None  # noqa: S101 - exactly one is given
+        elif params.external_customer_id is not None:
             await ctx.client.contacts.delete_by_external_id(params.external_customer_id, erase=params.erase)
     except NotFoundError:
         raise ToolFailure(f"{params.target()} was not found: nothing deleted") from None

@@ -228,6 +228,7 @@ CustomFieldValues = Annotated[
         max_length=200,
         description='Custom field values by field id (from list_custom_fields), e.g. {"12": "gold", '
         '"15": 42}. Text or numbers; "" clears a field. Dates as YYYY-MM-DD.',
+        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]*$"}},
     ),
 ]
 ImportSessionId = Annotated[
