@@ -230,6 +230,19 @@ async def test_contacts_refused_by_esputnik_are_reported_with_their_position(
     assert "1 refused by eSputnik" in text(result)
 
 
+async def test_many_refused_contacts_are_cut_to_size_and_the_chunks_kept(mcp: Client) -> None:
+    contacts = [{**c, "fields": {str(TIER): "Diamond"}} for c in emails(3000, "refused")]
+    result = await call(mcp, "bulk_upsert_contacts", {"contacts": contacts})
+    out = data(result)
+    assert out["failed"] == 3000
+    assert out["chunks"][0]["failed"] == 3000
+    kept = len(out["failed_contacts"])
+    assert 0 < kept < 3000
+    assert [f["index"] for f in out["failed_contacts"]] == list(range(kept))
+    assert out["note"].startswith(f"Cut to {kept} of 3000 failed_contacts")
+    assert len(text(result).encode()) <= 20_000
+
+
 async def test_a_failed_request_is_reported_and_the_others_go_through(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.faults.add(Fault(route=BULK, status=400, body="chunk rejected for the test"))
     result = await mcp.call_tool("bulk_upsert_contacts", {"contacts": emails(3500)})

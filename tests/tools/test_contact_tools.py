@@ -186,6 +186,7 @@ async def test_upsert_contact_sends_every_field_in_the_documented_shape(
         "channels": [
             {"type": "viber", "value": "+380501234567"},
             {"type": "email", "value": "n.k@example.org"},
+            {"type": "email", "value": "nadiia.koval@example.com"},  # the email again: sent once
         ],
         "first_name": "Nadiia",
         "last_name": "Koval-Shevchuk",

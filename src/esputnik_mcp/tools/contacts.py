@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from esputnik_mcp.api import ESputnikError, NotFoundError
 from esputnik_mcp.api.contacts import check_event_key
-from esputnik_mcp.api.errors import RequestValidationError
+from esputnik_mcp.api.errors import RequestValidationError, truncate
 from esputnik_mcp.api.models import (
     AddressInput,
     BulkOptions,
@@ -232,8 +232,14 @@ class ContactFields(ToolInput):
         if self.phone is not None:
             pairs.append((ChannelType.SMS, self.phone))
         pairs += [(c.type, c.value) for c in self.channels or ()]
-        unique = {(kind, value.casefold()): (kind, value) for kind, value in reversed(pairs)}
-        return [ChannelInput(type=kind, value=value) for kind, value in reversed(unique.values())]
+        seen: set[tuple[ChannelType, str]] = set()
+        channels = []
+        for kind, value in pairs:
+            key = (kind, value.casefold() if kind is ChannelType.EMAIL else value)
+            if key not in seen:
+                seen.add(key)
+                channels.append(ChannelInput(type=kind, value=value))
+        return channels
 
     def contact_input(self) -> ContactInput:
         a = self.address
@@ -342,6 +348,7 @@ WAIT_SECONDS = 50  # the longest a call waits for imports; MCP clients commonly 
 POLL_FIRST_DELAY = 0.25
 POLL_MAX_DELAY = 4.0
 _RUNNING = ("SENT", "STARTED", "IMPORTING")
+_UPSTREAM_CHARS = 300  # of eSputnik's text per failed contact or import remark
 
 
 class Dedupe(enum.StrEnum):
@@ -484,15 +491,6 @@ class BulkUpsertOutput(ToolOutput):
     failed_contacts: list[FailedContactView] = Field(default_factory=list)
 
 
-class _Chunk:
-    """One request of a bulk call: its contacts (with their positions in the call) and options."""
-
-    def __init__(self, positions: list[int], contacts: list[ContactInput], options: BulkOptions) -> None:
-        self.positions = positions
-        self.contacts = contacts
-        self.options = options
-
-
 def _plan_requests(params: BulkUpsertInput) -> list[tuple[BulkOptions, list[int], list[ContactInput]]]:
     """The contacts grouped by which fields they give, each group with the options that write exactly
     those fields: a bulk update clears the listed fields a contact lacks, so contacts that give
@@ -520,35 +518,30 @@ def _plan_requests(params: BulkUpsertInput) -> list[tuple[BulkOptions, list[int]
     return plans
 
 
-def _failed_view(
-    chunk: int, failed: FailedContact, sent: Sequence[ContactInput], positions: list[int]
-) -> FailedContactView:
-    emails, phones = failed.channel_values("email"), failed.channel_values("sms")
-    index = None
+def _locator(sent: Sequence[ContactInput], positions: list[int]) -> dict[tuple[str, str], int]:
+    """Where each contact of a request stands in the call, by its channel values and external id
+    (eSputnik names a refused contact only by its data)."""
+    where: dict[tuple[str, str], int] = {}
     for position, contact in zip(positions, sent, strict=True):
-        values = {(c.type.value, c.value.casefold()) for c in contact.channels}
-        if (
-            (failed.external_customer_id and failed.external_customer_id == contact.external_customer_id)
-            or any(("email", e.casefold()) in values for e in emails)
-            or any(("sms", p.casefold()) in values for p in phones)
-        ):
-            index = position
-            break
+        for channel in contact.channels:
+            where.setdefault((channel.type.value, channel.value.casefold()), position)
+        if contact.external_customer_id:
+            where.setdefault(("external", contact.external_customer_id), position)
+    return where
+
+
+def _failed_view(chunk: int, failed: FailedContact, where: dict[tuple[str, str], int]) -> FailedContactView:
+    emails, phones = failed.channel_values("email"), failed.channel_values("sms")
+    keys = [("external", failed.external_customer_id or "")]
+    keys += [("email", e.casefold()) for e in emails] + [("sms", p.casefold()) for p in phones]
     return FailedContactView(
         chunk=chunk,
-        index=index,
+        index=next((where[k] for k in keys if k in where), None),
         email=emails[0] if emails else None,
         phone=phones[0] if phones else None,
         external_customer_id=failed.external_customer_id,
-        error=_short(failed.error),
+        error=truncate(failed.error, _UPSTREAM_CHARS) if failed.error else None,
     )
-
-
-def _short(text: str | None, limit: int = 300) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def bulk_upsert_contacts(params: BulkUpsertInput, ctx: ToolContext) -> Result[BulkUpsertOutput]:
@@ -586,15 +579,16 @@ async def bulk_upsert_contacts(params: BulkUpsertInput, ctx: ToolContext) -> Res
                 result = outcome.result or BulkUpdateResult()
                 report.session_id = result.async_session_id
                 report.failed = len(result.failed_contacts)
-                failed_views += [_failed_view(index, f, outcome.items, part) for f in result.failed_contacts]
+                if result.failed_contacts:
+                    where = _locator(outcome.items, part)
+                    failed_views += [_failed_view(index, f, where) for f in result.failed_contacts]
                 if result.error_message:
-                    report.error = f"eSputnik said: {_short(result.error_message)}"
+                    report.error = f"eSputnik said: {truncate(result.error_message, _UPSTREAM_CHARS)}"
                 if result.async_session_id is None:
                     # Nothing was queued: every contact not listed as failed was left out.
                     report.status = "NOT_SENT"
                     report.not_sent = size - report.failed
             chunks.append(report)
-        chunks.sort(key=lambda c: c.index)
 
     if errors and len(errors) == len(chunks):
         raise ToolFailure(
@@ -679,7 +673,7 @@ async def _follow_imports(
 
 def _apply_status(chunk: ChunkReport, status: ImportStatus) -> None:
     chunk.status = (status.status or "UNKNOWN").upper()
-    chunk.description = _short(status.description)
+    chunk.description = truncate(status.description, _UPSTREAM_CHARS) if status.description else None
     if status.finished:
         chunk.imported = len(status.mapping)
 
@@ -841,7 +835,7 @@ async def get_import_status(params: ImportStatusInput, ctx: ToolContext) -> Resu
         status=status.status,
         finished=status.finished,
         timestamp=status.timestamp,
-        description=_short(status.description, 1000),
+        description=truncate(status.description, 1000) if status.description else None,
         imported=len(status.mapping) if status.finished else None,
         contacts=[MappingView(dedupe_value=m.dedupe_value, contact_id=m.contact_id) for m in status.mapping],
     )

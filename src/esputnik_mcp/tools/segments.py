@@ -29,7 +29,15 @@ from esputnik_mcp.tools.params import (
     SegmentId,
     exactly_one,
 )
-from esputnik_mcp.tools.views import ContactsPage, ContactView, SegmentView, View, field_names
+from esputnik_mcp.tools.views import (
+    ContactsPage,
+    ContactView,
+    NextCursor,
+    SegmentView,
+    Total,
+    View,
+    field_names,
+)
 
 # --- list_segments -----------------------------------------------------------------------------
 
@@ -46,10 +54,8 @@ class SegmentsPage(ToolOutput):
     truncatable: ClassVar[str | None] = "segments"
 
     segments: list[SegmentView]
-    total: int | None = Field(default=None, description="How many segments match, when eSputnik says.")
-    next_cursor: str | None = Field(
-        default=None, description="Pass as cursor to get the next page; absent on the last."
-    )
+    total: Total = None
+    next_cursor: NextCursor = None
 
 
 async def list_segments(params: ListSegmentsInput, ctx: ToolContext) -> Result[SegmentsPage]:

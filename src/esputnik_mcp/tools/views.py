@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -95,16 +95,21 @@ class ContactView(View):
         return view
 
 
+# The paging fields of every list result.
+Total = Annotated[int | None, Field(description="How many match in all, when eSputnik says.")]
+NextCursor = Annotated[
+    str | None, Field(description="Pass as cursor to get the next page; absent on the last.")
+]
+
+
 class ContactsPage(ToolOutput):
     """One page of contacts (a search, a segment's members)."""
 
     truncatable: ClassVar[str | None] = "contacts"
 
     contacts: list[ContactView]
-    total: int | None = Field(default=None, description="How many contacts match, when eSputnik says.")
-    next_cursor: str | None = Field(
-        default=None, description="Pass as cursor to get the next page; absent on the last."
-    )
+    total: Total = None
+    next_cursor: NextCursor = None
 
 
 async def field_names(ctx: ToolContext) -> dict[int, str]:
