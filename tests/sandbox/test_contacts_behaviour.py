@@ -25,6 +25,26 @@ async def test_upsert_creates_then_updates_the_contact_with_the_same_email(clien
     assert contact.channel_values("email") == ["OLHA@example.com"]
 
 
+async def test_upsert_keeps_channels_of_other_types_and_put_replaces_them(client: ESputnikClient) -> None:
+    contact_id = await client.contacts.upsert(
+        ContactInput(
+            channels=[
+                ChannelInput(type="email", value="two.channels@example.com"),
+                ChannelInput(type="sms", value="+380931234567"),
+            ]
+        )
+    )
+    assert await client.contacts.upsert(_contact("two.channels@example.com", first_name="Ann")) == contact_id
+    kept = await client.contacts.get(contact_id)
+    assert (kept.channel_values("email"), kept.channel_values("sms")) == (
+        ["two.channels@example.com"],
+        ["+380931234567"],
+    )
+    await client.contacts.update(contact_id, _contact("two.channels@example.com", first_name="Ann"))
+    replaced = await client.contacts.get(contact_id)
+    assert replaced.channel_values("sms") == []
+
+
 async def test_upsert_matches_on_external_customer_id(client: ESputnikClient) -> None:
     contact_id = await client.contacts.upsert(_contact("first@example.com", external_customer_id="EXT-9"))
     same = await client.contacts.upsert(_contact("second@example.com", external_customer_id="EXT-9"))
@@ -93,7 +113,9 @@ async def test_delete_by_external_id_answers_an_empty_body(http: httpx.AsyncClie
     assert response.content == b""
     assert (await http.get("/v1/contacts", params={"externalCustomerId": "CUST-200000"})).json() == []
     again = await http.delete("/v1/contact", params={"externalCustomerId": "CUST-200000"})
-    assert again.status_code == 404
+    assert again.status_code == 200
+    unknown = await http.delete("/v1/contact", params={"externalCustomerId": "NO-SUCH-CUSTOMER"})
+    assert unknown.status_code == 404
 
 
 async def test_search_filters_and_total_count(client: ESputnikClient, http: httpx.AsyncClient) -> None:

@@ -2,7 +2,15 @@
 with SQLite state, demo data, a request journal, a fault plan and a controllable clock.
 
 It imports nothing from the API client or the MCP server, so a client bug is caught rather
-than mirrored.
+than mirrored. Embedded::
+
+    sb = Sandbox(api_key="sandbox", db_path=":memory:")
+    client = httpx2.AsyncClient(transport=sb.transport(), base_url=SANDBOX_BASE_URL)
+    sb.faults.add(Fault(route="POST /v1/message/email", times=1, status=503))
+    sb.clock.advance(30)
+    sb.journal.entries
+
+Served on its own: ``python -m esputnik_mcp.sandbox --help``.
 """
 
 from esputnik_mcp.sandbox.clock import Clock

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from esputnik_mcp.sandbox.admin import admin_routes
 from esputnik_mcp.sandbox.faults import Fault, FaultPlan, path_pattern
 from esputnik_mcp.sandbox.journal import Journal, JournalEntry
 from esputnik_mcp.sandbox.limits import DUPLICATE_WINDOW_SECONDS, RateLimiter
@@ -37,6 +38,8 @@ ADMIN_PREFIX = "/_sandbox"
 # Set by the in-process transport: a dict the gateway marks ``{"dropped": True}`` instead of
 # holding the connection open, so the transport can raise a transport error.
 DROP_EXTENSION = "esputnik_sandbox.drop"
+# Bodies larger than this are journaled as a size only, so a long session stays small.
+JOURNAL_BODY_LIMIT = 1024 * 1024
 GARBAGE_BODY = b'{"results": [{"status": "OK", "requestId": '
 
 
@@ -94,9 +97,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _journal_text(body: bytes) -> str:
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(body)} bytes, not kept>"
+    return body.decode("utf-8", "replace")
+
+
 def _decode_body(body: bytes) -> Any:
     if not body:
         return None
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(body)} bytes, not kept>"
     text = body.decode("utf-8", "replace")
     try:
         return json.loads(text)
@@ -161,7 +172,7 @@ class Gateway:
                     query=query,
                     body=_decode_body(body),
                     status=None if answer is None else answer.status,
-                    response_body="" if answer is None else answer.body.decode("utf-8", "replace"),
+                    response_body="" if answer is None else _journal_text(answer.body),
                     route=None if spec is None else spec.name,
                     fault=None if fault is None else fault.describe(),
                     dropped=fault is not None and fault.drop and answer is not None,
@@ -177,16 +188,20 @@ class Gateway:
         self, scope: Scope, method: str, path: str, query: dict[str, str], body: bytes, spec: RouteSpec | None
     ) -> Answer:
         rt = self.rt
-        if not rt.authorised(scope):
+        if not rt.authorised(scope):  # the challenge header is a guess; the status is SPEC
             return Answer.text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="eSputnik"'})
         if body.strip() and not _is_json(_header(scope, b"content-type")):
             return Answer.text(415, "Unsupported Media Type: send the request body as application/json")
         if spec is None:
             return await _call(self.app, scope, body)
         now = rt.state.now()
+        # Checked after auth; a refused request does not count; no Retry-After, as none is
+        # documented (esputnik-api.md §18). The order of checks is a guess.
         if rt.limiter.admit(spec.bucket, now) is not None:
             return Answer.text(429, "Too Many Requests")
         rt.state.tick()
+        # "Identical" = same method, path, query and body (whitespace aside); only a successful
+        # request opens the one-minute window (guesses on SPEC addContact's 409).
         fingerprint = None
         if spec.guard_repeats:
             fingerprint = _fingerprint(method, path, query, body)
@@ -289,8 +304,6 @@ def _api_route(spec: RouteSpec, state: State) -> Route:
 
 
 def build_app(runtime: Runtime) -> Starlette:
-    from esputnik_mcp.sandbox.admin import admin_routes
-
     routes: list[BaseRoute] = [_api_route(spec, runtime.state) for spec in API_ROUTES]
     if runtime.admin:
         routes += admin_routes(runtime)

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8808, help="port to listen on (default: 8808)")
     parser.add_argument("--db", type=Path, default=None, help=f"SQLite file (default: {default_db_path()})")
     parser.add_argument("--reset", action="store_true", help="start over with fresh demo data")
+    parser.add_argument(
+        "--no-demo", action="store_true", help="fill a new (or reset) database with an empty account instead"
+    )
     parser.add_argument("--key", default="sandbox", help="the API key clients must send (default: sandbox)")
     parser.add_argument(
         "--admin", action="store_true", help="enable the /_sandbox admin routes (journal, faults, clock…)"
@@ -53,7 +56,7 @@ def run(argv: Sequence[str] | None, serve: Serve = uvicorn.run) -> int:
     if not args.key:
         print("esputnik-mcp sandbox: --key must not be empty", file=sys.stderr)
         return 2
-    sandbox = Sandbox(args.key, db_path=args.db, admin=args.admin, reset=args.reset)
+    sandbox = Sandbox(args.key, db_path=args.db, demo=not args.no_demo, admin=args.admin, reset=args.reset)
     print(banner(sandbox, args.host, args.port, args.key, args.admin), flush=True)
     try:
         serve(sandbox.app, host=args.host, port=args.port, log_level="info")

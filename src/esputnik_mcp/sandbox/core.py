@@ -102,10 +102,12 @@ class Sandbox:
 
     def sent_messages(self) -> list[dict[str, Any]]:
         """Every message "sent", oldest first, with its rendered content."""
+        self.state.tick()
         return messaging.sent_messages(self.state)
 
     def events(self, type_key: str | None = None) -> list[dict[str, Any]]:
         """Stored events (API, orders, subscribe, imports), oldest first."""
+        self.state.tick()
         return events.list_events(self.state, type_key=type_key)
 
     def order(self, external_order_id: str) -> dict[str, Any] | None:
@@ -122,10 +124,9 @@ _SNAPSHOT_LIMIT = 4
 
 def _load_demo(state: State, seed: int, contacts: int) -> None:
     key = (seed, contacts, state.now()) if state.clock.frozen else None
-    snapshot = _SNAPSHOTS.get(key) if key is not None else None
-    if snapshot is not None:
-        _SNAPSHOTS.move_to_end(key)  # type: ignore[arg-type]
-        snapshot.backup(state.conn)
+    if key is not None and key in _SNAPSHOTS:
+        _SNAPSHOTS.move_to_end(key)
+        _SNAPSHOTS[key].backup(state.conn)
         return
     db.recreate(state.conn, indexes=False)
     demo_module.load(state, seed, contacts)

@@ -32,6 +32,10 @@ class Fault:
     * ``drop``: process the request, then deliver no answer at all.
 
     ``times`` None means every call until the plan is cleared.
+
+    In process (:meth:`Sandbox.transport`), a caller that gives up during a delay cancels the
+    request. Served over HTTP, the request is still processed after the delay, as a slow server
+    would, and a dropped answer holds the connection until the client hangs up.
     """
 
     route: str

@@ -13,13 +13,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One request and its answer.
+    """One API request (under ``/api``; admin requests are not recorded) and its answer.
 
     ``path`` is the API path without the ``/api`` prefix (``/v1/contact/5``), as the
     reference writes it; ``route`` is the matched operation (``PUT /v1/contact/{id}``), or None
     for an unknown path. ``body`` is the parsed JSON body, else its text, else None.
     ``status`` is None when no answer was produced (the caller gave up during a delay).
-    ``dropped`` means the request was processed but the answer was never delivered.
+    ``dropped`` means the request was processed but the answer was never delivered. A body
+    over 1 MiB is kept as its size only.
     """
 
     time: float
@@ -40,7 +41,7 @@ class JournalEntry:
 class Journal:
     """The most recent requests, oldest first (at most ``limit``)."""
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:
         self._entries: collections.deque[JournalEntry] = collections.deque(maxlen=limit)
 
     @property

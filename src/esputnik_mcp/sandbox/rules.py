@@ -74,7 +74,7 @@ def normal_phone(value: str) -> str | None:
     """The digits of a phone number (what matching compares), or None if it is not one.
 
     Accepts an optional leading ``+`` and spaces, dashes, dots and brackets between digits;
-    7 to 15 digits, as E.164 allows.
+    7 to 15 digits (E.164 allows at most 15; the lower bound is a guess).
     """
     stripped = value.strip()
     if stripped.startswith("+"):

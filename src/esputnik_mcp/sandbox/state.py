@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from esputnik_mcp.sandbox.clock import Clock
+from esputnik_mcp.sandbox.domain import imports, orders
 
 
 class State:
@@ -35,7 +36,5 @@ class State:
 
     def tick(self) -> None:
         """Apply everything due by now: bulk imports, scheduled order deletions."""
-        from esputnik_mcp.sandbox.domain import imports, orders
-
         imports.run_due(self)
         orders.run_due_deletions(self)

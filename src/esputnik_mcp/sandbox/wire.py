@@ -50,6 +50,8 @@ def json_reply(data: Any, *, headers: Mapping[str, str] | None = None) -> Respon
 
 
 def text_reply(text: str, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A plain-text answer. The reference declares JSON for success strings but shows bare
+    text; sending them as text/plain is a guess."""
     return Response(text.encode(), status_code=status, headers=dict(headers or {}), media_type=TEXT_TYPE)
 
 
@@ -68,7 +70,8 @@ def one_or_many(items: Sequence[Any]) -> Any:
 
 
 def prune(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` without null members (eSputnik leaves unset fields out)."""
+    """``data`` without null members (a guess that eSputnik leaves unset fields out rather than
+    sending nulls; the sample answers in the reference have no nulls)."""
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -175,7 +178,9 @@ class Query:
         return lowered == "true"
 
     def paging(self, max_rows: int) -> tuple[int, int]:
-        """``startindex`` (1-based, default 1) and ``maxrows`` (default and maximum ``max_rows``)."""
+        """``startindex`` (1-based, default 1) and ``maxrows`` (default and maximum ``max_rows``).
+
+        A ``maxrows`` over the maximum is refused rather than capped (a guess)."""
         start = self.integer("startindex", 1, low=1, high=2**31 - 1)
         rows = self.integer("maxrows", max_rows, low=1, high=max_rows)
         return start, rows

@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 # Prices in hundredths of the account currency. eSputnik's prices depend on the plan and the
 # destination; these are the sandbox's round figures.
@@ -69,7 +70,8 @@ def balance_json(state: State) -> dict[str, Any]:
 def charge(state: State, channel: Channel, units: int) -> int | None:
     """Pay for ``units`` emails or SMS parts, prepaid bonus first, then the balance down to
     minus the credit limit. The amount taken from the balance, or None if it does not suffice
-    (the message then gets the status NO_MONEY and costs nothing)."""
+    (the message then gets the status NO_MONEY and costs nothing). The credit limit is "the
+    maximum outstanding balance" (SPEC Balance); bonus first and per-part billing are guesses."""
     row = state.conn.execute("SELECT * FROM account WHERE id = 1").fetchone()
     bonus_column = "bonus_emails" if channel == "email" else "bonus_smses"
     price = EMAIL_PRICE_MINOR if channel == "email" else SMS_PART_PRICE_MINOR

@@ -62,7 +62,11 @@ def fields(state: State) -> dict[int, FieldDef]:
 
 
 def value_problem(field: FieldDef, value: str) -> str | None:
-    """Why ``value`` does not fit ``field``, or None. An empty value clears the field."""
+    """Why ``value`` does not fit ``field``, or None. An empty value clears the field.
+
+    The reference names the field types but not their value formats; these checks (ISO dates,
+    comma-separated CHECKBOXLIST values, whole NUMBERs within min/max) are guesses.
+    """
     if value == "":
         return None
     kind = field.type

@@ -15,10 +15,11 @@ from esputnik_mcp.sandbox.limits import CHANNELS_PER_TYPE
 from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn, ContactUpdateIn
 from esputnik_mcp.sandbox.wire import prune
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 AnyContact = ContactIn | ContactUpdateIn
 
@@ -192,16 +193,23 @@ class Plan:
     restore: bool = True
 
 
-def plan_for(contact: AnyContact, *, channels: Literal["all", "add_types"] = "all") -> Plan:
-    """Given fields replace, absent ones stay (POST /v1/contact, PUT, subscribe).
-
-    Whether eSputnik merges or replaces is not documented; this is a guess.
+def plan_for(contact: AnyContact, *, channels: Literal["all", "add_types", "given_types"]) -> Plan:
+    """Given fields replace, absent ones stay (POST /v1/contact, PUT, subscribe). ``channels``:
+    ``"all"`` replaces the channel list (PUT), ``"given_types"`` replaces the channels of the
+    types given and keeps the others (POST), ``"add_types"`` only adds missing types (subscribe,
+    SPEC subscribeContact). Whether eSputnik merges or replaces is not documented: guesses.
     """
     given = contact.model_fields_set
+    channel_plan: Literal["all", "add_types"] | frozenset[str] = frozenset()
+    if "channels" in given:
+        if channels == "given_types":
+            channel_plan = frozenset(c.type for c in contact.channels or () if c.type)
+        else:
+            channel_plan = channels
     return Plan(
         scalars=frozenset(given & SCALARS.keys()),
         address=frozenset(ADDRESS_PARTS) if "address" in given else frozenset(),
-        channels=channels if "channels" in given else frozenset(),
+        channels=channel_plan,
         custom="given",
     )
 
@@ -467,7 +475,7 @@ def search(state: State, filters: Filters, *, start: int, rows: int, by_id: bool
 
     Email, phone and external id match exactly (email case-insensitively, phone on its digits);
     names match case-insensitively from their start (a guess: the reference does not say).
-    Ordered by last update, or by id with ``by_id``.
+    Ordered by last update (SPEC searchContacts; oldest first is a guess), or by id with ``by_id``.
     """
     where, params = ["deleted = 0"], []
     if filters.email is not None:

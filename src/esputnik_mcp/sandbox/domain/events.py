@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from esputnik_mcp.sandbox.domain import contacts
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 # The params that name the contact of a v2 event (SPEC Event; DOC generate-event guide).
 IDENTIFIERS = ("externalCustomerId", "email", "phone", "contactId")
@@ -29,7 +30,7 @@ def names_someone(value: Any) -> bool:
 
 
 def identifiers(params: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-    """The usable contact identifiers among ``params`` (names compared case-insensitively)."""
+    """The usable contact identifiers among ``params`` (names compared case-insensitively: a guess)."""
     wanted = {name.lower(): name for name in IDENTIFIERS}
     found: dict[str, Any] = {}
     for name, value in params:
@@ -40,7 +41,8 @@ def identifiers(params: Sequence[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def resolve_contact(state: State, found: Mapping[str, Any]) -> int | None:
-    """The known contact an event's identifiers name, or None (the event is kept unlinked)."""
+    """The known contact an event's identifiers name, or None: the event is then kept unlinked
+    and no contact is created (a guess)."""
     contact_id = found.get("contactId")
     if contact_id is not None:
         try:

@@ -41,7 +41,8 @@ def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
     """The matching key of ``contact``, or why it has none.
 
     A contact with ``externalCustomerId`` is matched on it whatever ``dedupeOn`` says (SPEC
-    ContactsBulkUpdate.contacts). ``email_or_sms`` tries the phone first (LIB dicr).
+    ContactsBulkUpdate.contacts). ``email_or_sms`` tries the phone first (LIB dicr). A contact
+    without a value to match on is refused (into failedContacts): a guess.
     """
     external_id = (contact.externalCustomerId or "").strip()
     if external_id:
@@ -165,6 +166,7 @@ def _apply(state: State, session_id: str, finished_at: float, request_json: str)
         if segment_id is not None:
             segments.remove_members(state, segment_id, touched)
     if options.eventKeyForNewContacts:
+        # The event's params (contactId, email) are a guess; the reference names none.
         for contact_id in new_ids:
             email = contacts.channel_value(state, contact_id, "email")
             params: list[tuple[str, Any]] = [("contactId", contact_id)]
@@ -173,6 +175,8 @@ def _apply(state: State, session_id: str, finished_at: float, request_json: str)
             events.record(
                 state, options.eventKeyForNewContacts, params, contact_id=contact_id, source="import"
             )
+    # ERROR when nothing could be applied, with the reasons in description (a guess: the
+    # reference only says ERROR means the session failed).
     final = "ERROR" if problems and not mapping else "FINISHED"
     description = None
     if problems:
@@ -205,7 +209,8 @@ def _apply_one(state: State, contact: ContactIn, options: BulkUpdateIn) -> tuple
         return key, contacts.create(state, contact), True
     row = contacts.status(state, existing)
     if row is not None and row["deleted"] and not options.restoreDeleted:
-        # A deleted contact stays deleted unless restoreDeleted is set (SPEC ContactsBulkUpdate).
+        # A deleted contact stays deleted unless restoreDeleted is set (SPEC ContactsBulkUpdate);
+        # leaving it untouched and reporting it, rather than creating a duplicate, is a guess.
         return f"contact {existing} ({key.value}) is deleted and restoreDeleted is not set"
     contacts.update(state, existing, contact, _plan(contact, options, key))
     return key, existing, False

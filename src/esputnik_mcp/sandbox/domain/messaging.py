@@ -21,12 +21,13 @@ from esputnik_mcp.sandbox.domain import account, contacts
 from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn
 from esputnik_mcp.sandbox.wire import prune
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     import sqlite3
 
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 EMAIL_DELIVERED_AFTER = 5.0
 EMAIL_READ_AFTER = 60.0
@@ -43,7 +44,8 @@ _GSM_EXTENDED = set("^{}\\[~]|€\f")
 
 
 def sms_parts(text: str) -> int:
-    """How many SMS parts ``text`` takes: GSM-7 160 (153 per part when split), else UCS-2 70 (67)."""
+    """How many SMS parts ``text`` takes: GSM-7 160 (153 per part when split), else UCS-2 70 (67),
+    as SMS segmentation works; that eSputnik bills per part is an assumption."""
     if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
         length = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
         single, multi = 160, 153
@@ -142,7 +144,8 @@ def is_unsubscribed(state: State, email: str) -> bool:
 
 def contact_for(state: State, channel: account.Channel, locator: str) -> int:
     """The contact with this address or phone number, created if there is none (SPEC sendEmail,
-    sendSMS: "a new contact is created if no contact with such ... exists")."""
+    sendSMS: "a new contact is created if no contact with such ... exists"); created confirmed,
+    like POST /v1/contact (a guess)."""
     found = contacts.find_by_channel(state, channel, locator)
     if found is not None and contacts.is_active(state, found):
         return found
@@ -281,7 +284,8 @@ def template(state: State, template_id: int, channel: account.Channel) -> dict[s
 def search_templates(
     state: State, channel: account.Channel, search: str | None, *, start: int, rows: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Stored messages whose name contains ``search`` or that carry it as a tag (case-insensitive)."""
+    """Stored messages whose name contains ``search`` or that carry it as a tag; case-insensitive
+    and in id order (guesses)."""
     where, params = "channel = ?", [str(channel)]
     if search:
         where += (

@@ -36,7 +36,12 @@ def parse_order_date(text: str) -> float | None:
 
 
 def check(raw: dict[str, Any]) -> tuple[OrderIn, float] | str:
-    """The order and its time, or why eSputnik would refuse it (reported in failedOrders)."""
+    """The order and its time, or why eSputnik would refuse it (reported in failedOrders).
+
+    SPEC FailedOrders: required fields empty or malformed, or no customer identifier. Putting
+    unknown fields and wrong types there too (not a 400 for the whole request), and refusing
+    a date without a time or a currency that is not three capital letters, are guesses.
+    """
     try:
         order = OrderIn.model_validate(raw, strict=True)
     except ValidationError as exc:
@@ -76,7 +81,8 @@ def _customer(state: State, order: OrderIn) -> int | None:
 
 
 def upsert(state: State, order: OrderIn, moment: float, raw: dict[str, Any]) -> None:
-    """Store the order (replacing one with the same externalOrderId) and record its event."""
+    """Store the order (replacing one with the same externalOrderId) and record its event. An
+    update raises the event again (a guess; DOC order automation: one event per order sent)."""
     contact_id = _customer(state, order)
     state.conn.execute(
         "INSERT INTO orders (external_order_id, contact_id, status, ordered_at, body_json, updated_at) "

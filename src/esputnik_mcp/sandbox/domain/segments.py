@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from esputnik_mcp.sandbox.rules import fold
 
-# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
-# (hence the S608 waivers).
 if TYPE_CHECKING:
     import sqlite3
 
     from esputnik_mcp.sandbox.state import State
+
+# SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
+# (hence the S608 waivers).
 
 STATIC = "Static"
 DYNAMIC = "Dynamic"
@@ -36,7 +37,8 @@ def get(state: State, segment_id: int) -> sqlite3.Row | None:
 
 
 def search(state: State, name: str | None, *, start: int, rows: int) -> tuple[list[dict[str, Any]], int]:
-    """Segments whose name contains ``name`` (case-insensitive), by id, and the total."""
+    """Segments whose name contains ``name`` (case-insensitive), by id, and the total (the
+    matching rule and the order are guesses: SPEC searchGroups only names the parameter)."""
     where, params = "1 = 1", []
     if name:
         where = "instr(name_fold, ?) > 0"

@@ -56,13 +56,13 @@ def generate_event(call: Call) -> Response:
         raise _event_error(f"The event does not match the expected structure: {describe(exc)}.") from None
     problem = rules.key_problem(event.eventTypeKey, "eventTypeKey")
     if problem:
-        raise _event_error(f"Invalid event: {problem}.")
+        raise _event_error(f"Invalid event: {problem}")
     params: list[tuple[str, Any]] = []
     for index, param in enumerate(event.params or ()):
         if param.name is None or not param.name.strip():
             raise _event_error(f"Invalid event: params[{index}] has no name.")
         params.append((param.name, param.value))
-    found = events.identifiers(params)
+    found = events.identifiers(params)  # DOC: the identifier goes inside params
     if not found:
         raise _event_error(
             "The event has no contact identifier: params must contain a non-empty externalCustomerId, "
@@ -96,6 +96,7 @@ def add_orders(call: Call) -> Response:
 def delete_orders(call: Call) -> Response:
     """DOC removehistoryorders: ``externalOrderId``, or ``from`` and ``to`` (UTC,
     yyyy-MM-dd'T'HH:mm:ss, from before to, at most 24 h apart). Deletion runs later."""
+    # Both criteria at once are refused and an unknown externalOrderId is accepted (guesses).
     query = call.params("externalOrderId", "from", "to")
     external_id, start, end = query.text("externalOrderId"), query.text("from"), query.text("to")
     if external_id is not None:

@@ -32,6 +32,8 @@ def _results(results: list[dict[str, Any]]) -> Response:
 
 
 def send_email(call: Call) -> Response:
+    """An invalid or unsubscribed address gets an ERROR result and is not sent; the reference
+    documents ERROR results with a message, the reasons and wording are the sandbox's."""
     call.params()
     email = parse_body(EmailIn, call.body)
     if not email.emails:
@@ -62,7 +64,8 @@ def send_email(call: Call) -> Response:
 
 
 def send_sms(call: Call) -> Response:
-    """To ``phoneNumbers`` and, with ``groupId``, to every member of that segment with a phone."""
+    """To ``phoneNumbers`` and, with ``groupId``, to every member of that segment with a phone
+    (both at once add up: a guess); an unknown segment is 404 (a guess)."""
     call.params()
     sms = parse_body(SmsIn, call.body)
     state = call.state
@@ -102,7 +105,9 @@ def send_sms(call: Call) -> Response:
 
 
 def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
-    """Each recipient's parsed ``jsonParam``; refuses the request as eSputnik's schema would."""
+    """Each recipient's parsed ``jsonParam``; refuses the request as eSputnik's schema would:
+    recipients unique (SPEC uniqueItems), at most 1000 (DOC smartsend guide). Refusing a
+    recipient with two identifiers, and a ``jsonParam`` that is not a JSON object, are guesses."""
     if not recipients:
         raise bad_request("recipients must list at least one recipient")
     if len(recipients) > SMARTSEND_RECIPIENTS:
@@ -138,7 +143,8 @@ def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
 def _resolve(
     call: Call, recipient: RecipientIn, channel: account.Channel
 ) -> tuple[int, str] | dict[str, Any]:
-    """(contact id, address) of a recipient, or its ERROR result."""
+    """(contact id, address) of a recipient, or its ERROR result. An unknown contact is an
+    ERROR result, an unknown locator a new contact (both guesses, the latter as one-off sends do)."""
     state = call.state
     if recipient.locator is not None:
         locator = recipient.locator.strip()
@@ -220,13 +226,15 @@ def _with_name(sender: str, name: str | None) -> str:
 
 
 def message_status(call: Call) -> Response:
-    """SPEC getInstantMessagesStatus: an array holding one ``{results}``; unknown ids are left out."""
+    """SPEC getInstantMessagesStatus: an array holding one ``{results}``; unknown ids are left
+    out, and a request without ``ids`` is refused (guesses: the parameter is not marked required)."""
     raw = call.params("ids").required("ids")
     ids = [part.strip() for part in raw.split(",") if part.strip()]
     return json_reply([{"results": one_or_many(messaging.statuses(call.state, ids))}])
 
 
 def _search(call: Call, channel: account.Channel) -> Response:
+    """SPEC searchEmails/searchSms: "a part of the message name or a tag"."""
     query = call.params("search", "startindex", "maxrows")
     start, rows = query.paging(MAX_ROWS)
     found, total = messaging.search_templates(

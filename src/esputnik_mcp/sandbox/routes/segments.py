@@ -71,7 +71,8 @@ def _members_request(call: Call, segment: sqlite3.Row, verb: str) -> tuple[list[
 
 
 def attach(call: Call) -> Response:
-    """Unknown ids are skipped (a guess); the answer's wording is the sandbox's."""
+    """Unknown ids are skipped and an attach naming no one changes nothing (guesses); the
+    answer's wording is the sandbox's."""
     call.params()
     segment = _segment(call)
     ids, _ = _members_request(call, segment, "attached")

@@ -1,0 +1,310 @@
+"""What the demo account holds: its organisation, custom fields, people's names by locale,
+products, segments and stored messages. :mod:`esputnik_mcp.sandbox.demo` builds the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from esputnik_mcp.sandbox.domain import account
+
+ORGANISATION = account.Organisation(
+    name="Lumen Home & Garden (sandbox)",
+    user_email="owner@lumen-home.example",
+    currency="UAH",
+    balance=1250.0,
+    credit_limit=200.0,
+    bonus_emails=500,
+    bonus_smses=20,
+    reserved={"viber": [{"senderId": 301, "balance": 150.0, "senderName": "LumenHome"}]},
+)
+
+BARE_ORGANISATION = account.Organisation(
+    name="Sandbox organisation",
+    user_email="sandbox@example.com",
+    currency="UAH",
+    balance=100.0,
+    credit_limit=0.0,
+    bonus_emails=0,
+    bonus_smses=0,
+    reserved={},
+)
+
+TIERS = ("Bronze", "Silver", "Gold", "Platinum")
+INTEREST_VALUES = ("Garden", "Kitchen", "Lighting", "Textiles", "Furniture", "Decor")
+
+ADDRESS_BOOK = (7001, "Lumen Home contacts")
+FIELD_GROUPS = ((7101, "Personal", "personal"), (7102, "Loyalty", "loyalty"))
+# id, group, name, key, type, possible values, min, max
+FIELDS: tuple[tuple[int, int, str, str, str, tuple[str, ...], int | None, int | None], ...] = (
+    (70001, 7101, "Birthday", "birthday", "DATE", (), None, None),
+    (70002, 7101, "Gender", "gender", "COMBOBOX", ("female", "male", "other"), None, None),
+    (70003, 7101, "City", "city", "TEXTFIELD", (), None, None),
+    (70004, 7102, "Loyalty tier", "tier", "COMBOBOX", TIERS, None, None),
+    (70005, 7102, "Bonus points", "points", "NUMBER", (), 0, 1_000_000),
+    (70006, 7102, "Lifetime value", "ltv", "DECIMAL", (), None, None),
+    (70007, 7102, "Interests", "interests", "CHECKBOXLIST", INTEREST_VALUES, None, None),
+    (70008, 7102, "Last purchase", "lastPurchase", "DATETIME", (), None, None),
+    (70009, 7102, "Notes", "notes", "TEXTAREA", (), None, None),
+    (70010, 7102, "Tags", "tags", "TAGS", (), None, None),
+)
+BIRTHDAY, GENDER, CITY, TIER, POINTS, LTV, INTERESTS = 70001, 70002, 70003, 70004, 70005, 70006, 70007
+
+
+@dataclass(frozen=True)
+class Locale:
+    language: str
+    zones: tuple[str, ...]
+    weight: int
+    first: tuple[tuple[str, str], ...]  # (name, Latin form for the email address)
+    last: tuple[tuple[str, str], ...]
+    cities: tuple[str, ...]
+    phone_prefixes: tuple[str, ...]
+    phone_digits: int  # digits after the prefix
+
+
+def _locale(
+    language: str, zones: str, weight: int, first: str, last: str, cities: str, phones: str
+) -> Locale:
+    """A locale from compact text: names as ``Name=latin|…``, cities ``a, b``, phones ``+pfx:digits …``."""
+
+    def pairs(text: str) -> tuple[tuple[str, str], ...]:
+        return tuple((name, latin) for name, latin in (item.split("=") for item in text.split("|")))
+
+    prefixes = tuple(p.split(":")[0] for p in phones.split())
+    digits = int(phones.split()[0].split(":")[1])
+    return Locale(
+        language,
+        tuple(zones.split()),
+        weight,
+        pairs(first),
+        pairs(last),
+        tuple(cities.split(", ")),
+        prefixes,
+        digits,
+    )
+
+
+LOCALES = (
+    _locale(
+        "uk",
+        "Europe/Kyiv",
+        40,
+        "Олена=olena|Тарас=taras|Наталія=natalia|Андрій=andrii|Оксана=oksana|Богдан=bohdan|Ірина=iryna"
+        "|Дмитро=dmytro|Юлія=yulia|Остап=ostap|Ганна=hanna|Ярослав=yaroslav|Дарʼя=daria|Григорій=hryhorii"
+        "|Соломія=solomiia|Євген=yevhen|Марія=maria|Іван=ivan|Катерина=kateryna|Ґалина=galyna",
+        "Шевченко=shevchenko|Коваленко=kovalenko|Бондаренко=bondarenko|Ткаченко=tkachenko|Кравченко=kravchenko"
+        "|Олійник=oliinyk|Мельник=melnyk|Гнатюк=hnatiuk|Лисенко=lysenko|Савчук=savchuk|Петренко=petrenko"
+        "|Бойко=boiko|Левченко=levchenko|Зінчук=zinchuk|Пʼятигорська=piatyhorska|Квітка-Основʼяненко=kvitka",
+        "Київ, Львів, Одеса, Харків, Дніпро, Вінниця, Ужгород",
+        "+38067:7 +38050:7 +38063:7 +38093:7 +38097:7 +38066:7 +38068:7",
+    ),
+    _locale(
+        "en",
+        "Europe/London Europe/Dublin America/New_York",
+        14,
+        "Emma=emma|Oliver=oliver|Liam=liam|Charlotte=charlotte|Noah=noah|Amelia=amelia|Seán=sean|Zoë=zoe"
+        "|Mary Jane=maryjane|Tom=tom",
+        "O'Connor=oconnor|Smith=smith|Taylor=taylor|Brown=brown|Williams=williams|Davies=davies"
+        "|MacDonald=macdonald|Evans Jr.=evansjr",
+        "London, Manchester, Dublin, New York",
+        "+447700:6 +447911:6 +353861:6",
+    ),
+    _locale(
+        "pl",
+        "Europe/Warsaw",
+        15,
+        "Łukasz=lukasz|Zofia=zofia|Małgorzata=malgorzata|Paweł=pawel|Agnieszka=agnieszka|Wojciech=wojciech"
+        "|Katarzyna=katarzyna|Żaneta=zaneta|Michał=michal",
+        "Wójcik=wojcik|Kowalczyk=kowalczyk|Nowak=nowak|Lewandowska=lewandowska|Zieliński=zielinski"
+        "|Szymańska=szymanska|Dąbrowski=dabrowski|Kamińska=kaminska",
+        "Warszawa, Kraków, Wrocław, Gdańsk, Łódź",
+        "+4850:7 +4860:7 +4879:7 +4888:7",
+    ),
+    _locale(
+        "de",
+        "Europe/Berlin Europe/Vienna",
+        12,
+        "Jürgen=juergen|Anna-Lena=anna-lena|Günther=guenther|Lukas=lukas|Sophie=sophie|Maximilian=maximilian"
+        "|Jörg=joerg|Björn=bjoern",
+        "Müller=mueller|Schröder=schroeder|Weiß=weiss|Fischer=fischer|Groß=gross|Schäfer=schaefer"
+        "|Köhler=koehler|Müller-Lüdenscheidt=mueller-l",
+        "Berlin, München, Köln, Hamburg, Wien",
+        "+49151:7 +49160:7 +49172:7 +43664:7",
+    ),
+    _locale(
+        "el",
+        "Europe/Athens",
+        8,
+        "Γιώργος=giorgos|Ελένη=eleni|Νίκος=nikos|Μαρία=maria|Δημήτρης=dimitris|Κατερίνα=katerina|Σοφία=sofia",
+        "Παπαδόπουλος=papadopoulos|Κωνσταντίνου=konstantinou|Γεωργίου=georgiou|Οικονόμου=oikonomou"
+        "|Νικολάου=nikolaou",
+        "Αθήνα, Θεσσαλονίκη, Πάτρα",
+        "+30690:7 +30694:7 +30697:7",
+    ),
+    _locale(
+        "es",
+        "Europe/Madrid",
+        6,
+        "José=jose|Iñigo=inigo|Lucía=lucia|Martín=martin|María José=mariajose",
+        "Núñez=nunez|García=garcia|Fernández=fernandez|López=lopez",
+        "Madrid, Sevilla, Valencia",
+        "+34612:6 +34655:6",
+    ),
+    _locale(
+        "fr",
+        "Europe/Paris",
+        5,
+        "Émilie=emilie|Françoise=francoise|Noël=noel|Hélène=helene",
+        "Lefèvre=lefevre|Dubois=dubois|Moreau=moreau|D'Arcy=darcy",
+        "Paris, Lyon, Marseille",
+        "+33612:6 +33745:6",
+    ),
+)
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example")
+
+PRODUCTS = (
+    ("SKU-1001", "Solar garden lantern", "Lighting", 449.0),
+    ("SKU-1002", "Linen tablecloth", "Textiles", 899.0),
+    ("SKU-1003", "Ceramic planter, 30 cm", "Garden", 359.0),
+    ("SKU-1004", "Cast-iron skillet", "Kitchen", 1199.0),
+    ("SKU-1005", "Rattan armchair", "Furniture", 4999.0),
+    ("SKU-1006", "Herb seed kit", "Garden", 189.0),
+    ("SKU-1007", "String lights, 10 m", "Lighting", 529.0),
+    ("SKU-1008", "Wool throw blanket", "Textiles", 1349.0),
+    ("SKU-1009", "Olive wood cutting board", "Kitchen", 649.0),
+    ("SKU-1010", "Brass candle holder", "Decor", 299.0),
+)
+ORDER_STATUSES = (
+    ("DELIVERED", 65),
+    ("IN_PROGRESS", 10),
+    ("ABANDONED_SHOPPING_CART", 10),
+    ("CANCELLED", 8),
+    ("INITIALIZED", 7),
+)
+
+STATIC_SEGMENTS = (
+    (2001, "Newsletter subscribers"),
+    (2002, "VIP customers"),
+    (2003, "Kyiv showroom visitors"),
+    (2004, "Webinar: Spring planting 2025"),
+    (2005, "Internal test recipients"),
+    (2006, "Wholesale partners"),
+)
+DYNAMIC_SEGMENTS: tuple[tuple[int, str, dict[str, Any]], ...] = (
+    (2101, "Gold and Platinum tier", {"field": TIER, "in": ["Gold", "Platinum"]}),
+    (2102, "Ukrainian speakers", {"language": "uk"}),
+    (2103, "Bought in the last 30 days", {"orderedWithinDays": 30}),
+    (2104, "Polish speakers", {"language": "pl"}),
+    (2105, "Addresses at example.org", {"emailDomain": "example.org"}),
+)
+
+EMAIL_FROM = '"Lumen Home" <news@lumen-home.example>'
+EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 3001,
+        "name": "Welcome: first letter",
+        "languageCode": "en",
+        "tags": ["welcome", "onboarding"],
+        "subject": "Welcome to Lumen Home, $!{firstName}!",
+        "htmlText": "<h1>Hello $!{firstName}!</h1><p>Thanks for joining Lumen Home &amp; Garden.</p>",
+    },
+    {
+        "id": 3002,
+        "name": "Abandoned cart reminder",
+        "languageCode": "en",
+        "tags": ["cart", "trigger"],
+        "languages": ["uk"],
+        "subject": "You left $!data.get('itemsCount') items in your cart",
+        "htmlText": (
+            "<p>Hi $!{firstName}, your cart worth $!data.get('cartTotal') $!data.get('currency') is waiting."
+            " <a href=\"$!data.get('cartUrl')\">Return to your cart</a></p>"
+        ),
+        "translations": [
+            {
+                "languageCode": "uk",
+                "subject": "У вашому кошику $!data.get('itemsCount') товари",
+                "htmlText": (
+                    "<p>Вітаємо, $!{firstName}! Кошик на $!data.get('cartTotal') $!data.get('currency')"
+                    " чекає."
+                    " <a href=\"$!data.get('cartUrl')\">Повернутися до кошика</a></p>"
+                ),
+            }
+        ],
+    },
+    {
+        "id": 3003,
+        "name": "Order confirmation",
+        "languageCode": "en",
+        "tags": ["order", "transactional"],
+        "subject": "Order $!data.get('orderId') confirmed",
+        "htmlText": (
+            "<p>Thank you, $!{firstName}. Order $!data.get('orderId'), total $!data.get('total').</p>"
+        ),
+    },
+    {
+        "id": 3004,
+        "name": "Birthday discount",
+        "languageCode": "en",
+        "tags": ["birthday", "promo"],
+        "subject": "Happy birthday, $!{firstName}!",
+        "htmlText": "<p>A gift for you: code <b>$!data.get('promoCode')</b> for 15% off.</p>",
+    },
+    {
+        "id": 3005,
+        "name": "Newsletter: June garden picks",
+        "languageCode": "en",
+        "tags": ["newsletter"],
+        "subject": "June garden picks",
+        "htmlText": "<p>Lanterns, planters and herbs for long summer evenings.</p>",
+    },
+    {
+        "id": 3006,
+        "name": "Password reset",
+        "languageCode": "en",
+        "tags": ["transactional", "account"],
+        "subject": "Reset your password",
+        "htmlText": (
+            "<p><a href=\"$!data.get('resetLink')\">Choose a new password</a>; the link works for 1 hour.</p>"
+        ),
+    },
+    {
+        "id": 3007,
+        "name": "Вітальний лист",
+        "languageCode": "uk",
+        "tags": ["welcome"],
+        "subject": "Вітаємо в Lumen Home, $!{firstName}!",
+        "htmlText": "<p>Дякуємо, що приєдналися до Lumen Home &amp; Garden.</p>",
+    },
+)
+SMS_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 4001,
+        "name": "Verification code",
+        "languageCode": "en",
+        "tags": ["otp", "transactional"],
+        "text": "Lumen Home: your code is $!data.get('code'). It expires in 10 minutes.",
+    },
+    {
+        "id": 4002,
+        "name": "Delivery notice",
+        "languageCode": "en",
+        "tags": ["order"],
+        "text": "Your order $!data.get('orderId') is on its way. Track it: $!data.get('trackingUrl')",
+    },
+    {
+        "id": 4003,
+        "name": "Flash sale",
+        "languageCode": "en",
+        "tags": ["promo"],
+        "text": "$!{firstName}, -20% on garden lights until Sunday: lumen-home.example/sale",
+    },
+    {
+        "id": 4004,
+        "name": "Cart reminder",
+        "languageCode": "uk",
+        "tags": ["cart", "trigger"],
+        "text": "Ви залишили товари на $!data.get('cartTotal') грн у кошику: $!data.get('cartUrl')",
+    },
+)
+SITE_EVENTS = ("pageViewed", "productViewed", "cartUpdated", "productAddedToWishlist", "searchRequest")
