@@ -330,6 +330,10 @@ async def test_delete_contact_by_external_id(mcp: Client, sandbox: Sandbox, know
 async def test_delete_contact_unknown_says_nothing_was_deleted(mcp: Client) -> None:
     result = await call(mcp, "delete_contact", {"contact_id": 987654321})
     assert error_text(result) == "contact 987654321 was not found: nothing deleted"
+    by_external = await call(mcp, "delete_contact", {"external_customer_id": "NO-SUCH-CUSTOMER"})
+    assert error_text(by_external) == (
+        "the contact with external customer id NO-SUCH-CUSTOMER was not found: nothing deleted"
+    )
 
 
 # --- subscribe_contact ---------------------------------------------------------------------------
