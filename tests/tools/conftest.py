@@ -4,7 +4,6 @@ in-memory sandbox with demo data."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,23 +11,21 @@ from mcp import Client
 from mcp_types import CallToolResult
 
 from esputnik_mcp.api import ESputnikClient
-from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Clock, Sandbox
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
+from tests.tools.support import demo_sandbox
 
 # The handshake revision most desktop clients speak, and the current one.
 PROTOCOLS = {"2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
 
 
-# The sandbox clock stands still (tests move it with sandbox.clock.advance): results do not depend on
-# when the tests run, and the demo database is built once and copied for each test.
-SANDBOX_TIME = datetime(2025, 6, 4, 9, 0, tzinfo=UTC).timestamp()
-
-
 @pytest.fixture
 def sandbox() -> Sandbox:
-    return Sandbox(api_key="sandbox", db_path=":memory:", demo=True, clock=Clock(frozen_at=SANDBOX_TIME))
+    """The demo account on a frozen clock (tests move it with sandbox.clock.advance): results do not
+    depend on when the tests run, and the demo database is built once and copied for each test."""
+    return demo_sandbox()
 
 
 def automation_settings(**overrides: Any) -> Settings:

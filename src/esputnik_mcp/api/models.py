@@ -189,6 +189,33 @@ class ContactInput(RequestModel):
     language_code: str | None = None
     time_zone: str | None = None
 
+    def bulk_contact_fields(self) -> frozenset[str]:
+        """The standard fields this contact gives, named as a bulk update's ``contactFields`` lists
+        them (SPEC ContactsBulkUpdate). A bulk update writes exactly the listed fields of an existing
+        contact, clearing those the data lacks; listing only these leaves the others untouched."""
+        names = {wire for name, wire in _BULK_SCALARS.items() if getattr(self, name) is not None}
+        names |= {c.type.value for c in self.channels if c.type.value in _BULK_CHANNELS}
+        if self.address is not None:
+            names |= {part for part in _ADDRESS_PARTS if getattr(self.address, part) is not None}
+        return frozenset(names)
+
+    def custom_field_ids(self) -> frozenset[int]:
+        """Ids of the custom fields this contact gives (a bulk update's ``customFieldsIDs``)."""
+        return frozenset(f.id for f in self.fields or ())
+
+
+# Standard fields a bulk update can be told to write (SPEC ContactsBulkUpdate.contactFields).
+_BULK_SCALARS = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "language_code": "languageCode",
+    "time_zone": "timeZone",
+    "contact_key": "contactKey",
+    "external_customer_id": "externalCustomerId",
+}
+_BULK_CHANNELS = frozenset({"email", "sms", "mobilepush", "webpush"})
+_ADDRESS_PARTS = ("address", "town", "region", "postcode")
+
 
 class DedupeOn(enum.StrEnum):
     """``dedupeOn`` of a bulk update (SPEC ContactsBulkUpdate). ``webpush`` is not valid."""

@@ -101,15 +101,19 @@ B = TypeVar("B")
 
 
 async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
-    """Await two independent calls concurrently."""
+    """Await two independent calls concurrently. A failure is raised as itself (the first one, if
+    both fail), as a plain ``await`` would raise it, not wrapped in an exception group."""
     results: dict[int, Any] = {}
 
     async def run(index: int, awaitable: Awaitable[Any]) -> None:
         results[index] = await awaitable
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(run, 0, first)
-        tg.start_soon(run, 1, second)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run, 0, first)
+            tg.start_soon(run, 1, second)
+    except BaseExceptionGroup as group:
+        raise group.exceptions[0] from None
     return results[0], results[1]
 
 

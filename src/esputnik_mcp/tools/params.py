@@ -7,14 +7,17 @@ date that is not ISO 8601 is refused before anything is sent to eSputnik.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from esputnik_mcp.api.contacts import check_event_key
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.limits import EVENT_TYPE_KEY_LENGTH, MAX_ROWS, NAME_LENGTH
+from esputnik_mcp.api.models import ChannelType
+from esputnik_mcp.tools.base import ToolInput
 
 
 def _email(value: str) -> str:
@@ -39,6 +42,66 @@ def _phone(value: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"{value!r} cannot be a valid phone number (wrong length for its country code)")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def exactly_one(values: dict[str, object]) -> None:
+    """Refuse unless exactly one of ``values`` (parameter name → value) is given."""
+    given = [name for name, value in values.items() if value is not None]
+    if len(given) != 1:
+        names = list(values)
+        choices = ", ".join(names[:-1]) + f" or {names[-1]}"
+        got = f"got {' and '.join(given)}" if given else "got none"
+        raise ValueError(f"give exactly one of {choices} ({got})")
+
+
+# Apostrophes a name may hold inside a word: ASCII, typographic and the modifier letter.
+_APOSTROPHES = frozenset("'\u2019\u02bc")
+_NAME_WORDS = 3  # at most 3 words longer than 3 characters, and 3 of up to 3 characters
+_NAME_DIGITS = 3
+
+
+def _person_name(value: str) -> str:
+    """eSputnik's name rules (SPEC fileContactsBulkUpdate): letters of any alphabet and up to 3
+    digits; at most 3 long and 3 short words; apostrophes and hyphens only inside a word; a dot
+    only at the end of a word of up to 3 characters (``Jr.``)."""
+    if not any(c.isalpha() for c in value):
+        raise ValueError(f"{value!r} has no letters; eSputnik refuses a name of digits or symbols only")
+    if sum(c.isdigit() for c in value) > _NAME_DIGITS:
+        raise ValueError(f"{value!r} has more than {_NAME_DIGITS} digits; eSputnik refuses it")
+    long_words = short_words = 0
+    for word in value.split():
+        core = word.removesuffix(".")
+        if core != word and not 1 <= len(core) <= 3:
+            raise ValueError(f"{value!r}: a dot may only end a word of up to 3 characters, as in Jr.")
+        for i, char in enumerate(core):
+            if char.isalnum() or unicodedata.category(char).startswith("M"):
+                continue
+            inside = 0 < i < len(core) - 1 and core[i - 1].isalnum() and core[i + 1].isalnum()
+            if (char in _APOSTROPHES or char == "-") and inside:
+                continue
+            raise ValueError(
+                f"{value!r} contains {char!r}: a name may hold letters, up to 3 digits, and apostrophes "
+                "or hyphens inside words"
+            )
+        if len(core) > 3:
+            long_words += 1
+        else:
+            short_words += 1
+    if long_words > _NAME_WORDS or short_words > _NAME_WORDS:
+        raise ValueError(
+            f"{value!r} has too many words; eSputnik allows {_NAME_WORDS} longer than 3 characters and "
+            f"{_NAME_WORDS} of up to 3"
+        )
+    return value
+
+
+def _custom_field_value(value: Any) -> Any:
+    """A custom field value as the text eSputnik stores; numbers are written out, nothing else is."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('a custom field value must be text or a number, e.g. "2024-05-01", 42 or 12.5 ("" clears it)')
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _iso_date_time(value: str) -> str:
@@ -177,6 +240,40 @@ EventTypeKey = Annotated[
     ),
 ]
 Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20, description="Tags.")]
+ContactFirstName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=NAME_LENGTH,
+        description="First name (≤ 40 characters: letters, up to 3 digits, apostrophes or hyphens inside "
+        "words, a dot only after a word of ≤ 3 letters).",
+    ),
+    AfterValidator(_person_name),
+]
+ContactLastName = Annotated[
+    str,
+    Field(min_length=1, max_length=NAME_LENGTH, description="Last name (same rules as first_name)."),
+    AfterValidator(_person_name),
+]
+SegmentName = Annotated[str, Field(min_length=1, max_length=255, description="Segment name.")]
+CustomFieldId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Custom field id, from list_custom_fields.")]
+CustomFieldValues = Annotated[
+    dict[CustomFieldId, Annotated[str | int | float, BeforeValidator(_custom_field_value)]],
+    Field(
+        max_length=200,
+        description='Custom field values by field id (from list_custom_fields), e.g. {"12": "gold", '
+        '"15": 42}. Text or numbers; "" clears a field. Dates as YYYY-MM-DD.',
+        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]*$"}},
+    ),
+]
+ImportSessionId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="session_id of a bulk_upsert_contacts chunk (eSputnik's asyncSessionId).",
+    ),
+]
 LanguageCode = Annotated[str, Field(min_length=2, max_length=10, description="Language code, e.g. uk, en, pl.")]
 TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="TZ database name, e.g. Europe/Kyiv.")]
 
@@ -192,3 +289,33 @@ ISO_4217 = frozenset(
     XOF XPF YER ZAR ZMW ZWG
     """.split()
 )
+
+
+class ChannelParam(ToolInput):
+    """One contact channel: its type and address (email, phone, or push token)."""
+
+    type: ChannelType = Field(
+        description="email, sms, viber, mobilepush, webpush, appinbox, widget or inapp (no telegram)."
+    )
+    value: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The address: an email, a phone in E.164 form for sms and viber, or a push token.",
+    )
+
+    @model_validator(mode="after")
+    def _valid_address(self) -> ChannelParam:
+        if self.type is ChannelType.EMAIL:
+            self.value = _email(self.value)
+        elif self.type in (ChannelType.SMS, ChannelType.VIBER):
+            self.value = _phone(self.value)
+        return self
+
+
+class AddressParam(ToolInput):
+    """A postal address; every part optional."""
+
+    region: str | None = Field(default=None, max_length=255, description="Region or state.")
+    town: str | None = Field(default=None, max_length=255, description="Town or city.")
+    address: str | None = Field(default=None, max_length=255, description="Street address.")
+    postcode: str | None = Field(default=None, max_length=32, description="Postal code.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from esputnik_mcp.api.models import Contact, Group
-from esputnik_mcp.tools.base import ToolContext
+from esputnik_mcp.tools.base import ToolContext, ToolOutput
 
 CATALOGUE_TTL = 300.0
 
@@ -85,6 +85,21 @@ class ContactView(View):
             view.time_zone = contact.time_zone
             view.segments = [SegmentView.of(g) for g in contact.groups]
         return view
+
+
+# The paging fields of every list result.
+Total = Annotated[int | None, Field(description="How many match in all, when eSputnik says.")]
+NextCursor = Annotated[str | None, Field(description="Pass as cursor to get the next page; absent on the last.")]
+
+
+class ContactsPage(ToolOutput):
+    """One page of contacts (a search, a segment's members)."""
+
+    truncatable: ClassVar[str | None] = "contacts"
+
+    contacts: list[ContactView]
+    total: Total = None
+    next_cursor: NextCursor = None
 
 
 async def field_names(ctx: ToolContext) -> dict[int, str]:
