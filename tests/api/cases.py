@@ -25,6 +25,25 @@ Call = Callable[[ESputnikClient], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
+class Ids:
+    """The identifiers a case uses: fixed ones for the scripted upstream, real ones from the sandbox's
+    demo account when the same cases run against it."""
+
+    contact: int = 123
+    other_contacts: tuple[int, int] = (1, 2)
+    segment: int = 5  # a static segment
+    email_template: int = 42
+    sms_template: int = 43
+    import_session: str = "abc-123"
+    external_id: str = "CUST-1001"
+    text_field: int = 7  # a custom text field
+    other_field: int = 9  # another custom field
+
+
+MOCK_IDS = Ids()
+
+
+@dataclass(frozen=True)
 class Case:
     id: str
     call: Call
@@ -38,7 +57,7 @@ class Case:
     check: Callable[[Any], None] = lambda result: None
 
 
-def _contact() -> ContactInput:
+def _contact(ids: Ids) -> ContactInput:
     return ContactInput(
         first_name="Olena",
         last_name="Koval",
@@ -46,22 +65,24 @@ def _contact() -> ContactInput:
             ChannelInput(type="email", value="olena@example.com"),
             ChannelInput(type="sms", value="+380501234567"),
         ],
-        fields=[ContactFieldInput(id=7, value="Kyiv")],
+        fields=[ContactFieldInput(id=ids.text_field, value="Kyiv")],
         external_customer_id="CUST-1",
         language_code="uk",
         time_zone="Europe/Kyiv",
     )
 
 
-CONTACT_WIRE = {
-    "firstName": "Olena",
-    "lastName": "Koval",
-    "channels": [{"type": "email", "value": "olena@example.com"}, {"type": "sms", "value": "+380501234567"}],
-    "fields": [{"id": 7, "value": "Kyiv"}],
-    "externalCustomerId": "CUST-1",
-    "languageCode": "uk",
-    "timeZone": "Europe/Kyiv",
-}
+def _contact_wire(ids: Ids) -> dict[str, Any]:
+    return {
+        "firstName": "Olena",
+        "lastName": "Koval",
+        "channels": [{"type": "email", "value": "olena@example.com"}, {"type": "sms", "value": "+380501234567"}],
+        "fields": [{"id": ids.text_field, "value": "Kyiv"}],
+        "externalCustomerId": "CUST-1",
+        "languageCode": "uk",
+        "timeZone": "Europe/Kyiv",
+    }
+
 
 CONTACT_REPLY = {
     "id": 123,
@@ -91,508 +112,516 @@ def _check_page(total: int | None, count: int) -> Callable[[Any], None]:
     return check
 
 
-CASES: list[Case] = [
-    # §3 account
-    Case(
-        "account.info",
-        lambda c: c.account.info(),
-        "GET",
-        "/v1/account/info",
-        reply_json={"userEmail": "owner@shop.example", "organisationName": "Shop"},
-        check=lambda r: (r.user_email, r.organisation_name) == ("owner@shop.example", "Shop") or _fail(r),
-    ),
-    Case(
-        "account.balance",
-        lambda c: c.account.balance(),
-        "GET",
-        "/v1/balance",
-        # the old API sent numbers as strings
-        reply_json={
-            "currentBalance": "125.5",
-            "creditLimit": "0.0",
-            "currency": "UAH",
-            "bonusEmails": "10",
-            "bonusSmses": 3,
-        },
-        check=lambda r: (
-            (r.current_balance, r.credit_limit, r.currency, r.bonus_emails, r.bonus_smses) == (125.5, 0.0, "UAH", 10, 3)
-            or _fail(r)
+def build_cases(ids: Ids) -> list[Case]:
+    """Every case, using ``ids`` wherever an identifier appears."""
+    return [
+        # §3 account
+        Case(
+            "account.info",
+            lambda c: c.account.info(),
+            "GET",
+            "/v1/account/info",
+            reply_json={"userEmail": "owner@shop.example", "organisationName": "Shop"},
+            check=lambda r: (r.user_email, r.organisation_name) == ("owner@shop.example", "Shop") or _fail(r),
         ),
-    ),
-    # §4 contacts
-    Case(
-        "contacts.upsert",
-        lambda c: c.contacts.upsert(_contact()),
-        "POST",
-        "/v1/contact",
-        body=CONTACT_WIRE,
-        reply_json={"id": "123"},  # the old API sent the id as a string
-        check=lambda r: r == 123 or _fail(r),
-    ),
-    Case(
-        "contacts.get",
-        lambda c: c.contacts.get(123),
-        "GET",
-        "/v1/contact/123",
-        reply_json=CONTACT_REPLY,
-        check=_check_contact,
-    ),
-    Case(
-        "contacts.update",
-        lambda c: c.contacts.update(123, _contact()),
-        "PUT",
-        "/v1/contact/123",
-        body=CONTACT_WIRE,
-        reply_text="Contact with id='123' has been updated",
-        check=lambda r: r == "Contact with id='123' has been updated" or _fail(r),
-    ),
-    Case(
-        "contacts.delete",
-        lambda c: c.contacts.delete(123),
-        "DELETE",
-        "/v1/contact/123",
-        query={"erase": "false"},
-        reply_text="Contact with id='123' has been deleted",
-    ),
-    Case(
-        "contacts.delete.erase",
-        lambda c: c.contacts.delete(123, erase=True),
-        "DELETE",
-        "/v1/contact/123",
-        query={"erase": "true"},
-        reply_text="",
-    ),
-    Case(
-        "contacts.delete_by_external_id",
-        lambda c: c.contacts.delete_by_external_id("CUST-1", erase=True),
-        "DELETE",
-        "/v1/contact",
-        query={"externalCustomerId": "CUST-1", "erase": "true"},
-    ),
-    Case(
-        "contacts.search",
-        lambda c: c.contacts.search(email="olena@example.com", first_name="Olena", max_rows=20),
-        "GET",
-        "/v1/contacts",
-        query={"email": "olena@example.com", "firstname": "Olena", "startindex": "1", "maxrows": "20"},
-        reply_json=[{"id": 1, "channels": [{"type": "email", "value": "olena@example.com"}]}],
-        reply_headers={"TotalCount": "1"},
-        check=_check_page(1, 1),
-    ),
-    Case(
-        "contacts.search.all_filters",
-        lambda c: c.contacts.search(
-            phone="+380501234567",
-            external_customer_id="CUST-1",
-            last_name="Koval",
-            start_index=21,
-            max_rows=10,
-        ),
-        "GET",
-        "/v1/contacts",
-        query={
-            "externalCustomerId": "CUST-1",
-            "sms": "+380501234567",
-            "lastname": "Koval",
-            "startindex": "21",
-            "maxrows": "10",
-        },
-        reply_json=[],
-        reply_headers={"TotalCount": "0"},
-        check=_check_page(0, 0),
-    ),
-    Case(
-        "contacts.search.sorted_export",
-        lambda c: c.contacts.search(sort_by_id=True),
-        "GET",
-        "/v1/contacts",
-        query={"startindex": "1", "maxrows": "500", "sortBy": "contactId"},
-        reply_text="",  # an empty match may be an empty body
-        check=_check_page(None, 0),
-    ),
-    Case(
-        "contacts.bulk_update",
-        lambda c: c.contacts.bulk_update(
-            [_contact()],
-            BulkOptions(
-                dedupe_on=DedupeOn.EMAIL,
-                custom_fields_ids=[7],
-                group_names=["Newsletter"],
-                group_names_exclude=["Churned"],
-                restore_deleted=True,
-                event_key_for_new_contacts="newContactImported",
+        Case(
+            "account.balance",
+            lambda c: c.account.balance(),
+            "GET",
+            "/v1/balance",
+            # the old API sent numbers as strings
+            reply_json={
+                "currentBalance": "125.5",
+                "creditLimit": "0.0",
+                "currency": "UAH",
+                "bonusEmails": "10",
+                "bonusSmses": 3,
+            },
+            check=lambda r: (
+                (r.current_balance, r.credit_limit, r.currency, r.bonus_emails, r.bonus_smses)
+                == (125.5, 0.0, "UAH", 10, 3)
+                or _fail(r)
             ),
         ),
-        "POST",
-        "/v1/contacts",
-        body={
-            "contacts": [CONTACT_WIRE],
-            "dedupeOn": "email",
-            "customFieldsIDs": [7],
-            "groupNames": ["Newsletter"],
-            "groupNamesExclude": ["Churned"],
-            "restoreDeleted": True,
-            "eventKeyForNewContacts": "newContactImported",
-        },
-        reply_json={
-            "asyncSessionId": "abc-123",
-            "failedContacts": {"channels": [{"type": "email", "value": "bad"}], "error": "invalid email"},
-        },
-        check=lambda r: (
-            (r.async_session_id, [f.error for f in r.failed_contacts]) == ("abc-123", ["invalid email"]) or _fail(r)
+        # §4 contacts
+        Case(
+            "contacts.upsert",
+            lambda c: c.contacts.upsert(_contact(ids)),
+            "POST",
+            "/v1/contact",
+            body=_contact_wire(ids),
+            reply_json={"id": "123"},  # the old API sent the id as a string
+            check=lambda r: r == 123 or _fail(r),
         ),
-    ),
-    Case(
-        "contacts.bulk_update.field_id",
-        lambda c: c.contacts.bulk_update([_contact()], BulkOptions(dedupe_on=DedupeOn.FIELD_ID, field_id=9)),
-        "POST",
-        "/v1/contacts",
-        body={"contacts": [CONTACT_WIRE], "dedupeOn": "fieldId", "fieldId": 9},
-        reply_json={"asyncSessionId": "s-2"},
-    ),
-    Case(
-        "contacts.import_status",
-        lambda c: c.contacts.import_status("abc-123"),
-        "GET",
-        "/v1/importstatus/abc-123",
-        reply_json={
-            "status": "FINISHED",
-            "timestamp": "2025-01-02T10:00:00Z",
-            "mapping": {"dedupeValue": "olena@example.com", "contactId": "123"},
-        },
-        check=lambda r: (r.finished, r.mapping[0].contact_id) == (True, 123) or _fail(r),
-    ),
-    Case(
-        "contacts.emails",
-        lambda c: c.contacts.emails([1, 2]),
-        "GET",
-        "/v1/contacts/email",
-        query={"ids": "1,2"},
-        reply_json={"results": {"contactId": 1, "email": "a@example.com"}},
-        check=lambda r: [(e.contact_id, e.email) for e in r] == [(1, "a@example.com")] or _fail(r),
-    ),
-    Case(
-        "contacts.subscribe",
-        lambda c: c.contacts.subscribe(
-            ContactInput(channels=[ChannelInput(type="email", value="new@example.com")], first_name="Ann"),
-            groups=["Newsletter"],
-            subscriptions=["news"],
-            form_type="footer",
+        Case(
+            "contacts.get",
+            lambda c: c.contacts.get(ids.contact),
+            "GET",
+            f"/v1/contact/{ids.contact}",
+            reply_json=CONTACT_REPLY,
+            check=_check_contact,
         ),
-        "POST",
-        "/v1/contact/subscribe",
-        body={
-            "contact": {"firstName": "Ann", "channels": [{"type": "email", "value": "new@example.com"}]},
-            "groups": ["Newsletter"],
-            "subscriptions": ["news"],
-            "formType": "footer",
-        },
-        reply_json={"id": 77, "emailStatus": "NEED_CONFIRMATION", "new": "true"},
-        check=lambda r: (r.id, r.email_status, r.new) == (77, "NEED_CONFIRMATION", True) or _fail(r),
-    ),
-    # §4.11 custom fields
-    Case(
-        "custom_fields.catalogue",
-        lambda c: c.custom_fields.catalogue(),
-        "GET",
-        "/v1/addressbooks",
-        # addressBook, fieldGroups and fields are each an object when there is one element
-        reply_json={
-            "addressBook": {
-                "addressBookId": "1",
-                "name": "Main",
-                "fieldGroups": {
-                    "name": "Profile",
-                    "profileKey": "PROFILE",
-                    "fields": {
-                        "id": "7",
-                        "name": "City",
-                        "fieldKey": "CITY",
-                        "description": {
-                            "type": "combobox",
-                            "required": "false",
-                            "readonly": False,
-                            "allowedValues": {"possibleValues": ["Kyiv", "Lviv"]},
+        Case(
+            "contacts.update",
+            lambda c: c.contacts.update(ids.contact, _contact(ids)),
+            "PUT",
+            f"/v1/contact/{ids.contact}",
+            body=_contact_wire(ids),
+            reply_text="Contact with id='123' has been updated",
+            check=lambda r: r == "Contact with id='123' has been updated" or _fail(r),
+        ),
+        Case(
+            "contacts.delete",
+            lambda c: c.contacts.delete(ids.contact),
+            "DELETE",
+            f"/v1/contact/{ids.contact}",
+            query={"erase": "false"},
+            reply_text="Contact with id='123' has been deleted",
+        ),
+        Case(
+            "contacts.delete.erase",
+            lambda c: c.contacts.delete(ids.contact, erase=True),
+            "DELETE",
+            f"/v1/contact/{ids.contact}",
+            query={"erase": "true"},
+            reply_text="",
+        ),
+        Case(
+            "contacts.delete_by_external_id",
+            lambda c: c.contacts.delete_by_external_id(ids.external_id, erase=True),
+            "DELETE",
+            "/v1/contact",
+            query={"externalCustomerId": ids.external_id, "erase": "true"},
+        ),
+        Case(
+            "contacts.search",
+            lambda c: c.contacts.search(email="olena@example.com", first_name="Olena", max_rows=20),
+            "GET",
+            "/v1/contacts",
+            query={"email": "olena@example.com", "firstname": "Olena", "startindex": "1", "maxrows": "20"},
+            reply_json=[{"id": 1, "channels": [{"type": "email", "value": "olena@example.com"}]}],
+            reply_headers={"TotalCount": "1"},
+            check=_check_page(1, 1),
+        ),
+        Case(
+            "contacts.search.all_filters",
+            lambda c: c.contacts.search(
+                phone="+380501234567",
+                external_customer_id="CUST-1",
+                last_name="Koval",
+                start_index=21,
+                max_rows=10,
+            ),
+            "GET",
+            "/v1/contacts",
+            query={
+                "externalCustomerId": "CUST-1",
+                "sms": "+380501234567",
+                "lastname": "Koval",
+                "startindex": "21",
+                "maxrows": "10",
+            },
+            reply_json=[],
+            reply_headers={"TotalCount": "0"},
+            check=_check_page(0, 0),
+        ),
+        Case(
+            "contacts.search.sorted_export",
+            lambda c: c.contacts.search(sort_by_id=True),
+            "GET",
+            "/v1/contacts",
+            query={"startindex": "1", "maxrows": "500", "sortBy": "contactId"},
+            reply_text="",  # an empty match may be an empty body
+            check=_check_page(None, 0),
+        ),
+        Case(
+            "contacts.bulk_update",
+            lambda c: c.contacts.bulk_update(
+                [_contact(ids)],
+                BulkOptions(
+                    dedupe_on=DedupeOn.EMAIL,
+                    custom_fields_ids=[ids.text_field],
+                    group_names=["Newsletter"],
+                    group_names_exclude=["Churned"],
+                    restore_deleted=True,
+                    event_key_for_new_contacts="newContactImported",
+                ),
+            ),
+            "POST",
+            "/v1/contacts",
+            body={
+                "contacts": [_contact_wire(ids)],
+                "dedupeOn": "email",
+                "customFieldsIDs": [ids.text_field],
+                "groupNames": ["Newsletter"],
+                "groupNamesExclude": ["Churned"],
+                "restoreDeleted": True,
+                "eventKeyForNewContacts": "newContactImported",
+            },
+            reply_json={
+                "asyncSessionId": "abc-123",
+                "failedContacts": {"channels": [{"type": "email", "value": "bad"}], "error": "invalid email"},
+            },
+            check=lambda r: (
+                (r.async_session_id, [f.error for f in r.failed_contacts]) == ("abc-123", ["invalid email"]) or _fail(r)
+            ),
+        ),
+        Case(
+            "contacts.bulk_update.field_id",
+            lambda c: c.contacts.bulk_update(
+                [_contact(ids)], BulkOptions(dedupe_on=DedupeOn.FIELD_ID, field_id=ids.other_field)
+            ),
+            "POST",
+            "/v1/contacts",
+            body={"contacts": [_contact_wire(ids)], "dedupeOn": "fieldId", "fieldId": ids.other_field},
+            reply_json={"asyncSessionId": "s-2"},
+        ),
+        Case(
+            "contacts.import_status",
+            lambda c: c.contacts.import_status(ids.import_session),
+            "GET",
+            f"/v1/importstatus/{ids.import_session}",
+            reply_json={
+                "status": "FINISHED",
+                "timestamp": "2025-01-02T10:00:00Z",
+                "mapping": {"dedupeValue": "olena@example.com", "contactId": "123"},
+            },
+            check=lambda r: (r.finished, r.mapping[0].contact_id) == (True, 123) or _fail(r),
+        ),
+        Case(
+            "contacts.emails",
+            lambda c: c.contacts.emails(list(ids.other_contacts)),
+            "GET",
+            "/v1/contacts/email",
+            query={"ids": ",".join(str(i) for i in ids.other_contacts)},
+            reply_json={"results": {"contactId": 1, "email": "a@example.com"}},
+            check=lambda r: [(e.contact_id, e.email) for e in r] == [(1, "a@example.com")] or _fail(r),
+        ),
+        Case(
+            "contacts.subscribe",
+            lambda c: c.contacts.subscribe(
+                ContactInput(channels=[ChannelInput(type="email", value="new@example.com")], first_name="Ann"),
+                groups=["Newsletter"],
+                subscriptions=["news"],
+                form_type="footer",
+            ),
+            "POST",
+            "/v1/contact/subscribe",
+            body={
+                "contact": {"firstName": "Ann", "channels": [{"type": "email", "value": "new@example.com"}]},
+                "groups": ["Newsletter"],
+                "subscriptions": ["news"],
+                "formType": "footer",
+            },
+            reply_json={"id": 77, "emailStatus": "NEED_CONFIRMATION", "new": "true"},
+            check=lambda r: (r.id, r.email_status, r.new) == (77, "NEED_CONFIRMATION", True) or _fail(r),
+        ),
+        # §4.11 custom fields
+        Case(
+            "custom_fields.catalogue",
+            lambda c: c.custom_fields.catalogue(),
+            "GET",
+            "/v1/addressbooks",
+            # addressBook, fieldGroups and fields are each an object when there is one element
+            reply_json={
+                "addressBook": {
+                    "addressBookId": "1",
+                    "name": "Main",
+                    "fieldGroups": {
+                        "name": "Profile",
+                        "profileKey": "PROFILE",
+                        "fields": {
+                            "id": "7",
+                            "name": "City",
+                            "fieldKey": "CITY",
+                            "description": {
+                                "type": "combobox",
+                                "required": "false",
+                                "readonly": False,
+                                "allowedValues": {"possibleValues": ["Kyiv", "Lviv"]},
+                            },
                         },
                     },
-                },
-            }
-        },
-        check=lambda r: (
-            (
-                r[0].address_book_id,
-                r[0].field_groups[0].fields[0].id,
-                r[0].field_groups[0].fields[0].description.required,
-                r[0].field_groups[0].fields[0].description.allowed_values.possible_values,
-            )
-            == (1, 7, False, ["Kyiv", "Lviv"])
-            or _fail(r)
-        ),
-    ),
-    # §5 unsubscribes
-    Case(
-        "unsubscribes.add",
-        lambda c: c.unsubscribes.add(["a@example.com", "b@example.com"]),
-        "POST",
-        "/v1/emails/unsubscribed/add",
-        body={"emails": ["a@example.com", "b@example.com"]},
-    ),
-    Case(
-        "unsubscribes.remove",
-        lambda c: c.unsubscribes.remove(["a@example.com"]),
-        "POST",
-        "/v1/emails/unsubscribed/delete",
-        body={"emails": ["a@example.com"]},
-    ),
-    # §6 segments
-    Case(
-        "segments.search",
-        lambda c: c.segments.search(name="VIP", max_rows=50),
-        "GET",
-        "/v1/groups",
-        query={"name": "VIP", "startindex": "1", "maxrows": "50"},
-        reply_json=[
-            {"id": 5, "name": "VIP", "type": "Static"},
-            {"id": 6, "name": "VIP buyers", "type": "Dynamic"},
-        ],
-        reply_headers={"TotalCount": "2"},
-        check=_check_page(2, 2),
-    ),
-    Case(
-        "segments.contacts",
-        lambda c: c.segments.contacts(5, start_index=501, max_rows=500),
-        "GET",
-        "/v1/group/5/contacts",
-        query={"startindex": "501", "maxrows": "500"},
-        reply_json=[CONTACT_REPLY],
-        reply_headers={"TotalCount": "501"},
-        check=_check_page(501, 1),
-    ),
-    Case(
-        "segments.contacts.ordered",
-        lambda c: c.segments.contacts(5, order_by_join_time=True, ascending=False),
-        "GET",
-        "/v1/group/5/contacts",
-        query={"startindex": "1", "maxrows": "500", "orderByTs": "true", "asc": "false"},
-        reply_json=[],
-    ),
-    Case(
-        "segments.attach.contact_ids",
-        lambda c: c.segments.attach(5, [1, 2, 3]),
-        "POST",
-        "/v1/group/5/contacts/attach",
-        body={"contactIds": [1, 2, 3]},
-        reply_text="OK",
-    ),
-    Case(
-        "segments.attach.external_ids",
-        lambda c: c.segments.attach(5, ["CUST-1001", "CUST-1002"]),
-        "POST",
-        "/v1/group/5/contacts/attach",
-        body={"externalCustomerIds": ["CUST-1001", "CUST-1002"]},
-    ),
-    Case(
-        "segments.detach",
-        lambda c: c.segments.detach(5, ["CUST-1001"]),
-        "POST",
-        "/v1/group/5/contacts/detach",
-        body={"externalCustomerIds": ["CUST-1001"]},
-    ),
-    # §7 sending
-    Case(
-        "messages.send_email",
-        lambda c: c.messages.send_email(
-            EmailInput(
-                from_='"Shop" <news@shop.example>',
-                subject="Hello",
-                html_text="<p>Hi</p>",
-                plain_text="Hi",
-                emails=["olena@example.com"],
-                tags=["welcome"],
-                external_request_id="req-1",
-            )
-        ),
-        "POST",
-        "/v1/message/email",
-        body={
-            "from": '"Shop" <news@shop.example>',
-            "subject": "Hello",
-            "htmlText": "<p>Hi</p>",
-            "plainText": "Hi",
-            "emails": ["olena@example.com"],
-            "tags": ["welcome"],
-            "externalRequestId": "req-1",
-        },
-        # results is an object when there is one recipient
-        reply_json={"results": {"locator": "olena@example.com", "status": "OK", "requestId": "r-1"}},
-        check=lambda r: (
-            [(x.locator, x.ok, x.request_id) for x in r] == [("olena@example.com", True, "r-1")] or _fail(r)
-        ),
-    ),
-    Case(
-        "messages.send_sms",
-        lambda c: c.messages.send_sms(SmsInput(from_="Shop", text="Code 1234", phone_numbers=["+380501234567"])),
-        "POST",
-        "/v1/message/sms",
-        body={"from": "Shop", "text": "Code 1234", "phoneNumbers": ["+380501234567"]},
-        reply_json={
-            "results": [
-                {"locator": "+380501234567", "status": "OK", "requestId": "r-2"},
-            ]
-        },
-        check=lambda r: [x.request_id for x in r] == ["r-2"] or _fail(r),
-    ),
-    Case(
-        "messages.smartsend",
-        lambda c: c.messages.smartsend(
-            42,
-            [
-                recipient(locator="olena@example.com", params={"cartTotal": 59.9, "items": [{"sku": "A-1"}]}),
-                recipient(external_customer_id="CUST-2", external_request_id="ext-2", language_code="uk"),
-                recipient(contact_id=99),
-            ],
-            email=True,
-            from_name="Shop",
-        ),
-        "POST",
-        "/v1/message/42/smartsend",
-        body={
-            "recipients": [
-                # jsonParam is a JSON-encoded string, not an object
-                {"locator": "olena@example.com", "jsonParam": '{"cartTotal":59.9,"items":[{"sku":"A-1"}]}'},
-                {"externalCustomerId": "CUST-2", "externalRequestId": "ext-2", "languageCode": "uk"},
-                {"contactId": 99},
-            ],
-            "email": True,
-            "fromName": "Shop",
-        },
-        reply_json={
-            "results": [
-                {"locator": "olena@example.com", "status": "OK", "requestId": "r-3"},
-                {"locator": "CUST-2", "status": "ERROR", "message": "Contact is unsubscribed"},
-                {"locator": "99", "status": "OK", "requestId": "r-4"},
-            ]
-        },
-        check=lambda r: [x.ok for x in r] == [True, False, True] or _fail(r),
-    ),
-    Case(
-        "messages.status",
-        lambda c: c.messages.status(["r-1", "r-2"]),
-        "GET",
-        "/v1/message/status",
-        query={"ids": "r-1,r-2"},
-        # the schema: an array of {results}, results an object when there is one
-        reply_json=[
-            {"results": {"requestId": "r-1", "status": "DELIVERED", "delivered": "true", "failed": False}},
-            {"results": [{"requestId": "r-2", "status": "IN_QUEUE", "delivered": False, "failed": False}]},
-        ],
-        check=lambda r: (
-            [(s.request_id, s.status, s.delivered) for s in r]
-            == [("r-1", "DELIVERED", True), ("r-2", "IN_QUEUE", False)]
-            or _fail(r)
-        ),
-    ),
-    # §9 templates
-    Case(
-        "templates.search_email",
-        lambda c: c.templates.search_email(search="cart", max_rows=10),
-        "GET",
-        "/v1/messages/email",
-        query={"search": "cart", "startindex": "1", "maxrows": "10"},
-        reply_json=[
-            {
-                "id": 42,
-                "name": "Abandoned cart",
-                "from": "Shop <news@shop.example>",
-                "subject": "You forgot",
-                "tags": "cart",
-            }
-        ],
-        reply_headers={"TotalCount": "1"},
-        check=lambda p: (p.total, p.items[0].id, p.items[0].tags) == (1, 42, ["cart"]) or _fail(p),
-    ),
-    Case(
-        "templates.search_sms",
-        lambda c: c.templates.search_sms(),
-        "GET",
-        "/v1/messages/sms",
-        query={"startindex": "1", "maxrows": "500"},
-        reply_json=[{"id": 43, "name": "OTP", "from": "Shop", "text": "Code $!data.get('code')"}],
-        check=lambda p: p.items[0].from_ == "Shop" or _fail(p),
-    ),
-    # §11 events
-    Case(
-        "events.generate",
-        lambda c: c.events.generate(
-            "cartAbandoned",
-            {"externalCustomerId": "CUST-1001", "cartTotal": 59.9, "items": [{"sku": "A-1", "qty": 2}]},
-        ),
-        "POST",
-        "/v2/event",
-        body={
-            "eventTypeKey": "cartAbandoned",
-            "params": [
-                {"name": "externalCustomerId", "value": "CUST-1001"},
-                {"name": "cartTotal", "value": 59.9},
-                {"name": "items", "value": [{"sku": "A-1", "qty": 2}]},
-            ],
-        },
-    ),
-    # §12 orders
-    Case(
-        "orders.add",
-        lambda c: c.orders.add(
-            [
-                OrderInput(
-                    external_order_id="ORD-1",
-                    external_customer_id="CUST-1",
-                    total_cost=59.9,
-                    status="ABANDONED_SHOPPING_CART",
-                    date="2025-05-14T10:11:10+03:00",
-                    currency="UAH",
-                    restore_url="https://shop.example/cart/1",
-                    items=[{"external_item_id": "A-1", "quantity": 2, "cost": 29.95, "name": "Mug"}],
-                )
-            ]
-        ),
-        "POST",
-        "/v1/orders",
-        body={
-            "orders": [
-                {
-                    "externalOrderId": "ORD-1",
-                    "totalCost": 59.9,
-                    "status": "ABANDONED_SHOPPING_CART",
-                    "date": "2025-05-14T10:11:10+03:00",
-                    "currency": "UAH",
-                    "externalCustomerId": "CUST-1",
-                    "restoreUrl": "https://shop.example/cart/1",
-                    "items": [{"externalItemId": "A-1", "quantity": 2.0, "name": "Mug", "cost": 29.95}],
                 }
-            ]
-        },
-        reply_json={"failedOrders": {"order": {"externalOrderId": "ORD-1"}, "error": "bad date"}},
-        check=lambda r: [f.error for f in r] == ["bad date"] or _fail(r),
-    ),
-    Case(
-        "orders.delete",
-        lambda c: c.orders.delete("ORD-1"),
-        "DELETE",
-        "/v1/orders",
-        query={"externalOrderId": "ORD-1"},
-    ),
-    Case(
-        "orders.delete_between",
-        lambda c: c.orders.delete_between(
-            datetime(2025, 5, 14, 3, 0, tzinfo=timezone(timedelta(hours=3))),
-            datetime(2025, 5, 14, 23, 59, 59, tzinfo=UTC),
+            },
+            check=lambda r: (
+                (
+                    r[0].address_book_id,
+                    r[0].field_groups[0].fields[0].id,
+                    r[0].field_groups[0].fields[0].description.required,
+                    r[0].field_groups[0].fields[0].description.allowed_values.possible_values,
+                )
+                == (1, 7, False, ["Kyiv", "Lviv"])
+                or _fail(r)
+            ),
         ),
-        "DELETE",
-        "/v1/orders",
-        # UTC, yyyy-MM-dd'T'HH:mm:ss
-        query={"from": "2025-05-14T00:00:00", "to": "2025-05-14T23:59:59"},
-    ),
-]
+        # §5 unsubscribes
+        Case(
+            "unsubscribes.add",
+            lambda c: c.unsubscribes.add(["a@example.com", "b@example.com"]),
+            "POST",
+            "/v1/emails/unsubscribed/add",
+            body={"emails": ["a@example.com", "b@example.com"]},
+        ),
+        Case(
+            "unsubscribes.remove",
+            lambda c: c.unsubscribes.remove(["a@example.com"]),
+            "POST",
+            "/v1/emails/unsubscribed/delete",
+            body={"emails": ["a@example.com"]},
+        ),
+        # §6 segments
+        Case(
+            "segments.search",
+            lambda c: c.segments.search(name="VIP", max_rows=50),
+            "GET",
+            "/v1/groups",
+            query={"name": "VIP", "startindex": "1", "maxrows": "50"},
+            reply_json=[
+                {"id": 5, "name": "VIP", "type": "Static"},
+                {"id": 6, "name": "VIP buyers", "type": "Dynamic"},
+            ],
+            reply_headers={"TotalCount": "2"},
+            check=_check_page(2, 2),
+        ),
+        Case(
+            "segments.contacts",
+            lambda c: c.segments.contacts(ids.segment, start_index=501, max_rows=500),
+            "GET",
+            f"/v1/group/{ids.segment}/contacts",
+            query={"startindex": "501", "maxrows": "500"},
+            reply_json=[CONTACT_REPLY],
+            reply_headers={"TotalCount": "501"},
+            check=_check_page(501, 1),
+        ),
+        Case(
+            "segments.contacts.ordered",
+            lambda c: c.segments.contacts(ids.segment, order_by_join_time=True, ascending=False),
+            "GET",
+            f"/v1/group/{ids.segment}/contacts",
+            query={"startindex": "1", "maxrows": "500", "orderByTs": "true", "asc": "false"},
+            reply_json=[],
+        ),
+        Case(
+            "segments.attach.contact_ids",
+            lambda c: c.segments.attach(ids.segment, [ids.contact, *ids.other_contacts]),
+            "POST",
+            f"/v1/group/{ids.segment}/contacts/attach",
+            body={"contactIds": [ids.contact, *ids.other_contacts]},
+            reply_text="OK",
+        ),
+        Case(
+            "segments.attach.external_ids",
+            lambda c: c.segments.attach(ids.segment, ["CUST-1001", "CUST-1002"]),
+            "POST",
+            f"/v1/group/{ids.segment}/contacts/attach",
+            body={"externalCustomerIds": ["CUST-1001", "CUST-1002"]},
+        ),
+        Case(
+            "segments.detach",
+            lambda c: c.segments.detach(ids.segment, ["CUST-1001"]),
+            "POST",
+            f"/v1/group/{ids.segment}/contacts/detach",
+            body={"externalCustomerIds": ["CUST-1001"]},
+        ),
+        # §7 sending
+        Case(
+            "messages.send_email",
+            lambda c: c.messages.send_email(
+                EmailInput(
+                    from_='"Shop" <news@shop.example>',
+                    subject="Hello",
+                    html_text="<p>Hi</p>",
+                    plain_text="Hi",
+                    emails=["olena@example.com"],
+                    tags=["welcome"],
+                    external_request_id="req-1",
+                )
+            ),
+            "POST",
+            "/v1/message/email",
+            body={
+                "from": '"Shop" <news@shop.example>',
+                "subject": "Hello",
+                "htmlText": "<p>Hi</p>",
+                "plainText": "Hi",
+                "emails": ["olena@example.com"],
+                "tags": ["welcome"],
+                "externalRequestId": "req-1",
+            },
+            # results is an object when there is one recipient
+            reply_json={"results": {"locator": "olena@example.com", "status": "OK", "requestId": "r-1"}},
+            check=lambda r: (
+                [(x.locator, x.ok, x.request_id) for x in r] == [("olena@example.com", True, "r-1")] or _fail(r)
+            ),
+        ),
+        Case(
+            "messages.send_sms",
+            lambda c: c.messages.send_sms(SmsInput(from_="Shop", text="Code 1234", phone_numbers=["+380501234567"])),
+            "POST",
+            "/v1/message/sms",
+            body={"from": "Shop", "text": "Code 1234", "phoneNumbers": ["+380501234567"]},
+            reply_json={
+                "results": [
+                    {"locator": "+380501234567", "status": "OK", "requestId": "r-2"},
+                ]
+            },
+            check=lambda r: [x.request_id for x in r] == ["r-2"] or _fail(r),
+        ),
+        Case(
+            "messages.smartsend",
+            lambda c: c.messages.smartsend(
+                ids.email_template,
+                [
+                    recipient(locator="olena@example.com", params={"cartTotal": 59.9, "items": [{"sku": "A-1"}]}),
+                    recipient(external_customer_id="CUST-2", external_request_id="ext-2", language_code="uk"),
+                    recipient(contact_id=ids.contact),
+                ],
+                email=True,
+                from_name="Shop",
+            ),
+            "POST",
+            f"/v1/message/{ids.email_template}/smartsend",
+            body={
+                "recipients": [
+                    # jsonParam is a JSON-encoded string, not an object
+                    {"locator": "olena@example.com", "jsonParam": '{"cartTotal":59.9,"items":[{"sku":"A-1"}]}'},
+                    {"externalCustomerId": "CUST-2", "externalRequestId": "ext-2", "languageCode": "uk"},
+                    {"contactId": ids.contact},
+                ],
+                "email": True,
+                "fromName": "Shop",
+            },
+            reply_json={
+                "results": [
+                    {"locator": "olena@example.com", "status": "OK", "requestId": "r-3"},
+                    {"locator": "CUST-2", "status": "ERROR", "message": "Contact is unsubscribed"},
+                    {"locator": "99", "status": "OK", "requestId": "r-4"},
+                ]
+            },
+            check=lambda r: [x.ok for x in r] == [True, False, True] or _fail(r),
+        ),
+        Case(
+            "messages.status",
+            lambda c: c.messages.status(["r-1", "r-2"]),
+            "GET",
+            "/v1/message/status",
+            query={"ids": "r-1,r-2"},
+            # the schema: an array of {results}, results an object when there is one
+            reply_json=[
+                {"results": {"requestId": "r-1", "status": "DELIVERED", "delivered": "true", "failed": False}},
+                {"results": [{"requestId": "r-2", "status": "IN_QUEUE", "delivered": False, "failed": False}]},
+            ],
+            check=lambda r: (
+                [(s.request_id, s.status, s.delivered) for s in r]
+                == [("r-1", "DELIVERED", True), ("r-2", "IN_QUEUE", False)]
+                or _fail(r)
+            ),
+        ),
+        # §9 templates
+        Case(
+            "templates.search_email",
+            lambda c: c.templates.search_email(search="cart", max_rows=10),
+            "GET",
+            "/v1/messages/email",
+            query={"search": "cart", "startindex": "1", "maxrows": "10"},
+            reply_json=[
+                {
+                    "id": 42,
+                    "name": "Abandoned cart",
+                    "from": "Shop <news@shop.example>",
+                    "subject": "You forgot",
+                    "tags": "cart",
+                }
+            ],
+            reply_headers={"TotalCount": "1"},
+            check=lambda p: (p.total, p.items[0].id, p.items[0].tags) == (1, 42, ["cart"]) or _fail(p),
+        ),
+        Case(
+            "templates.search_sms",
+            lambda c: c.templates.search_sms(),
+            "GET",
+            "/v1/messages/sms",
+            query={"startindex": "1", "maxrows": "500"},
+            reply_json=[{"id": 43, "name": "OTP", "from": "Shop", "text": "Code $!data.get('code')"}],
+            check=lambda p: p.items[0].from_ == "Shop" or _fail(p),
+        ),
+        # §11 events
+        Case(
+            "events.generate",
+            lambda c: c.events.generate(
+                "cartAbandoned",
+                {"externalCustomerId": "CUST-1001", "cartTotal": 59.9, "items": [{"sku": "A-1", "qty": 2}]},
+            ),
+            "POST",
+            "/v2/event",
+            body={
+                "eventTypeKey": "cartAbandoned",
+                "params": [
+                    {"name": "externalCustomerId", "value": "CUST-1001"},
+                    {"name": "cartTotal", "value": 59.9},
+                    {"name": "items", "value": [{"sku": "A-1", "qty": 2}]},
+                ],
+            },
+        ),
+        # §12 orders
+        Case(
+            "orders.add",
+            lambda c: c.orders.add(
+                [
+                    OrderInput(
+                        external_order_id="ORD-1",
+                        external_customer_id="CUST-1",
+                        total_cost=59.9,
+                        status="ABANDONED_SHOPPING_CART",
+                        date="2025-05-14T10:11:10+03:00",
+                        currency="UAH",
+                        restore_url="https://shop.example/cart/1",
+                        items=[{"external_item_id": "A-1", "quantity": 2, "cost": 29.95, "name": "Mug"}],
+                    )
+                ]
+            ),
+            "POST",
+            "/v1/orders",
+            body={
+                "orders": [
+                    {
+                        "externalOrderId": "ORD-1",
+                        "totalCost": 59.9,
+                        "status": "ABANDONED_SHOPPING_CART",
+                        "date": "2025-05-14T10:11:10+03:00",
+                        "currency": "UAH",
+                        "externalCustomerId": "CUST-1",
+                        "restoreUrl": "https://shop.example/cart/1",
+                        "items": [{"externalItemId": "A-1", "quantity": 2.0, "name": "Mug", "cost": 29.95}],
+                    }
+                ]
+            },
+            reply_json={"failedOrders": {"order": {"externalOrderId": "ORD-1"}, "error": "bad date"}},
+            check=lambda r: [f.error for f in r] == ["bad date"] or _fail(r),
+        ),
+        Case(
+            "orders.delete",
+            lambda c: c.orders.delete("ORD-1"),
+            "DELETE",
+            "/v1/orders",
+            query={"externalOrderId": "ORD-1"},
+        ),
+        Case(
+            "orders.delete_between",
+            lambda c: c.orders.delete_between(
+                datetime(2025, 5, 14, 3, 0, tzinfo=timezone(timedelta(hours=3))),
+                datetime(2025, 5, 14, 23, 59, 59, tzinfo=UTC),
+            ),
+            "DELETE",
+            "/v1/orders",
+            # UTC, yyyy-MM-dd'T'HH:mm:ss
+            query={"from": "2025-05-14T00:00:00", "to": "2025-05-14T23:59:59"},
+        ),
+    ]
+
+
+CASES = build_cases(MOCK_IDS)
 
 
 def _fail(result: Any) -> None:
