@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("tool", help="tool name, e.g. search_contacts")
     call.add_argument("arguments", nargs="?", default="{}", help="arguments as a JSON object (default {})")
     commands.add_parser("doctor", help="check the API key and connectivity; print the organisation and balance")
+    audit = commands.add_parser("audit", help="print the audit log of writes and sends, newest first")
+    audit.add_argument("--since", help="only entries since this time: ISO 8601 (2025-05-14T09:00Z) or 30m, 12h, 7d")
+    audit.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
@@ -63,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     import anyio
 
+    from esputnik_mcp.safety.policy import PolicyError
+
     command = args.command or "serve"
     try:
         if command == "serve":
@@ -70,13 +76,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return anyio.run(_serve_http, settings, args.host, args.port, args.dev_no_auth)
             return anyio.run(_serve_stdio, settings)
         if command == "tools":
-            return anyio.run(_list_tools, args.json)
+            return anyio.run(_list_tools, settings, args.json)
         if command == "call":
             return anyio.run(_call, settings, args.tool, args.arguments)
         if command == "doctor":
             return anyio.run(_doctor, settings)
+        if command == "audit":
+            return _audit(settings, args.since, args.limit, args.json)
     except KeyboardInterrupt:
         return EXIT_OK
+    except PolicyError as exc:
+        print(f"esputnik-mcp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     raise AssertionError(f"unhandled command {command}")
 
 
@@ -144,17 +155,20 @@ async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: boo
     return EXIT_OK
 
 
-async def _list_tools(as_json: bool) -> int:
+async def _list_tools(settings: Settings, as_json: bool) -> int:
+    """The tools this server would serve with the current settings (read-only mode, toolsets …)."""
+    from esputnik_mcp.server.gate import policy_for
     from esputnik_mcp.server.tooling import tool_annotations
     from esputnik_mcp.tools.catalog import ALL_TOOLS
 
     if as_json:
         from esputnik_mcp.server.snapshot import tool_list
 
-        print(json.dumps(await tool_list(), indent=2, ensure_ascii=False))
+        print(json.dumps(await tool_list(settings), indent=2, ensure_ascii=False))
         return EXIT_OK
-    width = max(len(t.name) for t in ALL_TOOLS)
-    for spec in ALL_TOOLS:
+    offered = policy_for(settings).select(ALL_TOOLS)
+    width = max(len(t.name) for t in offered)
+    for spec in offered:
         hints = tool_annotations(spec)
         flags = ", ".join(
             label
@@ -214,4 +228,54 @@ async def _doctor(settings: Settings) -> int:
     print(f"prepaid: {balance.bonus_emails} emails, {balance.bonus_smses} SMS")
     if runtime.on_sandbox:
         print("note: no ESPUTNIK_API_KEY is set; this is the sandbox. Set the key to check a real account.")
+    return EXIT_OK
+
+
+def _since(value: str) -> float:
+    """Epoch seconds from an ISO 8601 time or a span back from now such as 30m, 12h, 7d."""
+    import time
+    from datetime import datetime
+
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if value[-1:] in units and value[:-1].isdigit():
+        return time.time() - int(value[:-1]) * units[value[-1]]
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2025-05-14T09:00Z")
+    return moment.timestamp()
+
+
+def _audit(settings: Settings, since: str | None, limit: int, as_json: bool) -> int:
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from esputnik_mcp.store import SQLiteStore
+
+    try:
+        cutoff = _since(since) if since else None
+    except ValueError as exc:
+        print(f"esputnik-mcp: --since: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    store = SQLiteStore(settings.state_path)
+    try:
+        records = store.audit(since=cutoff, limit=limit)
+    finally:
+        store.close()
+    for record in records:
+        when = datetime.fromtimestamp(record.at, UTC).isoformat(timespec="seconds")
+        if as_json:
+            print(json.dumps({**asdict(record), "at": when}, ensure_ascii=False))
+            continue
+        parts = [when, record.tool, record.outcome]
+        if record.guard:
+            parts.append(f"guard={record.guard}")
+        if record.recipient_count:
+            parts.append(f"recipients={record.recipient_count} ({', '.join(record.recipients[:3])})")
+        if record.request_ids:
+            parts.append(f"request_ids={','.join(record.request_ids[:5])}")
+        if record.detail:
+            parts.append(f"- {record.detail}")
+        print("  ".join(parts))
+    if not records:
+        print("no audit entries" + (" in that period" if since else ""), file=sys.stderr)
     return EXIT_OK

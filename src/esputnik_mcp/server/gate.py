@@ -74,21 +74,15 @@ class Gate:
                 Kind.SEND: self.settings.sends_per_minute,
                 Kind.WRITE: self.settings.writes_per_minute,
                 Kind.READ: self.settings.reads_per_minute,
-            }
+            },
+            clock=self.clock,
         )
         self.ledger = Ledger(self.store, clock=self.clock)
         self.confirmations = Confirmations(self.store, clock=self.clock)
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: StateStore) -> Gate:
-        policy = ToolPolicy.build(
-            ALL_TOOLS,
-            read_only=settings.read_only,
-            toolsets=settings.toolsets,
-            include=settings.tools,
-            exclude=settings.exclude_tools,
-        )
-        return cls(settings=settings, store=store, policy=policy)
+    def from_settings(cls, settings: Settings, store: StateStore, *, clock: Callable[[], float] = time.time) -> Gate:
+        return cls(settings=settings, store=store, policy=policy_for(settings), clock=clock)
 
     # --- the checks, in order ------------------------------------------------------------------
 
@@ -238,6 +232,17 @@ class Gate:
                 detail=detail[:300] if detail else None,
             )
         )
+
+
+def policy_for(settings: Settings) -> ToolPolicy:
+    """The tool policy the settings ask for; raises PolicyError naming unknown tools or toolsets."""
+    return ToolPolicy.build(
+        ALL_TOOLS,
+        read_only=settings.read_only,
+        toolsets=settings.toolsets,
+        include=settings.tools,
+        exclude=settings.exclude_tools,
+    )
 
 
 def _client_elicits(ctx: Context[Any, Any]) -> bool:

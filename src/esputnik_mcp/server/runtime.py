@@ -3,6 +3,8 @@ the embedded sandbox when there is one, and caches shared by tool calls."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +24,11 @@ class Runtime:
     sandbox: Any | None = None  # the embedded esputnik_mcp.sandbox.Sandbox when no API key is set
     store: StateStore = field(default_factory=lambda: SQLiteStore(":memory:"))
     cache: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time  # the safety gate's: rate windows, token expiry, ledger times
     gate: Gate = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gate = Gate.from_settings(self.settings, self.store)
+        self.gate = Gate.from_settings(self.settings, self.store, clock=self.clock)
 
     @property
     def on_sandbox(self) -> bool:

@@ -11,13 +11,14 @@ from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
 
 
-async def tool_list() -> list[dict[str, Any]]:
-    """``tools/list`` through an in-process client. No tool is called, so no backend is contacted."""
+async def tool_list(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """``tools/list`` through an in-process client (default settings: every tool). No tool is called,
+    so no backend is contacted."""
     from mcp import Client
 
     client = ESputnikClient("listing-only")
     try:
-        runtime = Runtime(settings=Settings(_env_file=None), client=client)
+        runtime = Runtime(settings=settings or Settings(_env_file=None), client=client)
         async with Client(build_server(runtime)) as mcp_client:
             listed = await mcp_client.list_tools()
     finally:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar
+
 from pydantic import Field
 
-from esputnik_mcp.tools.base import Kind, Result, ToolContext, ToolInput, ToolOutput, Toolset, ToolSpec, both
+from esputnik_mcp.tools.base import (
+    Kind,
+    Result,
+    ToolContext,
+    ToolFailure,
+    ToolInput,
+    ToolOutput,
+    Toolset,
+    ToolSpec,
+    both,
+)
+from esputnik_mcp.tools.params import DateTimeWithZone
+from esputnik_mcp.tools.views import View
 
 
 class AccountInfoInput(ToolInput):
@@ -36,6 +51,56 @@ async def get_account_info(params: AccountInfoInput, ctx: ToolContext) -> Result
     return Result(f"{out.organisation or 'Organisation'}: balance {money}", out)
 
 
+class AuditLogInput(ToolInput):
+    limit: Annotated[int, Field(ge=1, le=100, description="How many entries, newest first (1–100).")] = 20
+    since: DateTimeWithZone | None = Field(
+        default=None, description="Only entries at or after this time (ISO 8601 with a zone)."
+    )
+
+
+class AuditEntry(View):
+    time: str = Field(description="When, in UTC (ISO 8601).")
+    tool: str
+    outcome: str = Field(description="ok, error, ambiguous (may have happened), or refused.")
+    guard: str | None = Field(default=None, description="The guard that refused the call, if one did.")
+    recipient_count: int
+    recipients: list[str] = Field(description="Masked recipients (the first 20).")
+    request_ids: list[str]
+    arguments_hash: str = Field(description="Identifies the exact arguments, without revealing them.")
+    detail: str | None = None
+
+
+class AuditLogOutput(ToolOutput):
+    truncatable: ClassVar[str | None] = "entries"
+    cut_advice: ClassVar[str] = "ask for fewer (limit) or for a shorter period (since)."
+
+    entries: list[AuditEntry]
+
+
+async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[AuditLogOutput]:
+    if ctx.state is None:
+        raise ToolFailure("this server keeps no audit log")
+    since = datetime.fromisoformat(params.since).timestamp() if params.since else None
+    records = ctx.state.audit(since=since, limit=params.limit)
+    out = AuditLogOutput(
+        entries=[
+            AuditEntry(
+                time=datetime.fromtimestamp(r.at, UTC).isoformat(timespec="seconds"),
+                tool=r.tool,
+                outcome=r.outcome,
+                guard=r.guard,
+                recipient_count=r.recipient_count,
+                recipients=list(r.recipients),
+                request_ids=list(r.request_ids),
+                arguments_hash=r.arguments_hash,
+                detail=r.detail,
+            )
+            for r in records
+        ]
+    )
+    return Result(f"{len(out.entries)} audit entries, newest first", out)
+
+
 TOOLS = [
     ToolSpec(
         name="get_account_info",
@@ -49,5 +114,18 @@ TOOLS = [
         params=AccountInfoInput,
         output=AccountInfoOutput,
         handler=get_account_info,
+    ),
+    ToolSpec(
+        name="get_audit_log",
+        title="Audit log",
+        description=(
+            "Recent writes and sends made through this server, newest first: tool, outcome, masked recipients, "
+            "request ids, and which guard refused a call. Local; makes no request to eSputnik."
+        ),
+        toolset=Toolset.ACCOUNT,
+        kind=Kind.READ,
+        params=AuditLogInput,
+        output=AuditLogOutput,
+        handler=get_audit_log,
     ),
 ]
