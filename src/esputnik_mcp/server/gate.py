@@ -199,8 +199,10 @@ class Gate:
             self.ledger.record(spec.name, plan, outcomes)
         if spec.kind is Kind.READ:
             return
-        outcome: Outcome = "ambiguous" if ambiguous or any(o.status == "unknown" for o in outcomes) else "ok"
-        if error is not None and not ambiguous:
+        outcome: Outcome = "ok"
+        if ambiguous or any(o.status == "unknown" for o in outcomes):
+            outcome = "ambiguous"
+        elif error is not None:
             outcome = "error"
         request_ids = [o.request_id for o in outcomes if o.request_id]
         self._audit(spec, params, outcome, plan=plan, request_ids=request_ids, detail=error)

@@ -1,0 +1,95 @@
+"""A server on the demo sandbox with the safety settings each test asks for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client.session import ElicitationFnT
+
+from esputnik_mcp.api import ESputnikClient, RetryPolicy
+from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
+from esputnik_mcp.server.app import build_server
+from esputnik_mcp.server.runtime import Runtime
+from esputnik_mcp.settings import Settings
+from esputnik_mcp.store import SQLiteStore
+from tests.tools.support import demo_sandbox
+
+SENDER = '"Lumen Home" <news@lumen-home.example>'
+PROTOCOLS = {"2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
+
+
+@dataclass
+class FakeClock:
+    now: float = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def safety_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"email_sender": SENDER, "sms_sender": "LumenHome", **overrides}
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class Server:
+    runtime: Runtime
+    sandbox: Sandbox
+    clock: FakeClock
+
+    def sent(self, route: str) -> int:
+        """How many requests of one operation reached the sandbox."""
+        return len(self.sandbox.journal.for_route(route))
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return demo_sandbox()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@asynccontextmanager
+async def server_with(
+    sandbox: Sandbox, clock: FakeClock, api_key: str = "sandbox", retries: int = 2, **overrides: Any
+) -> AsyncIterator[Server]:
+    client = ESputnikClient(
+        api_key,
+        base_url=SANDBOX_BASE_URL,
+        transport=sandbox.transport(),
+        retry_policy=RetryPolicy(max_retries=retries),
+    )
+    runtime = Runtime(
+        settings=safety_settings(**overrides),
+        client=client,
+        sandbox=sandbox,
+        store=SQLiteStore(":memory:"),
+        clock=clock,
+    )
+    try:
+        yield Server(runtime, sandbox, clock)
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def connect(
+    server: Server, protocol: str = "2026-07-28", elicitation: ElicitationFnT | None = None
+) -> AsyncIterator[Client]:
+    async with Client(build_server(server.runtime), mode=PROTOCOLS[protocol], elicitation_callback=elicitation) as c:
+        yield c
+
+
+def text_of(result: Any) -> str:
+    return str(result.content[0].text)
+
+
+Answer = Callable[[Any, Any], Awaitable[Any]]
