@@ -138,6 +138,7 @@ def test_recipient_needs_exactly_one_identifier() -> None:
     [
         ({"date": "14.05.2025"}, "ISO 8601"),
         ({"date": "2025-05-14"}, "no time"),
+        ({"date": "2025-05-14 10:00:00"}, "T between date and time"),
         ({"currency": "usd"}, "ISO 4217"),
         ({"currency": "US$"}, "ISO 4217"),
         ({"email": None}, "name its customer"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -29,6 +29,19 @@ def _one_or_many(value: Any) -> Any:
 
 OneOrMany = Annotated[list[T], BeforeValidator(_one_or_many)]
 """A list that eSputnik may send as a single object (or null) when it has one (or no) element."""
+
+
+def iso_date_time(value: str) -> str:
+    """``value`` if it is an ISO 8601 date-time (``2025-05-14T10:11:10+03:00``); else ValueError."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00") from None
+    if "T" not in value:
+        if " " in value:
+            raise ValueError(f"{value!r}: ISO 8601 puts a T between date and time, e.g. {value.replace(' ', 'T', 1)}")
+        raise ValueError(f"{value!r} has no time of day; give an ISO 8601 date-time such as {parsed.date()}T10:00:00Z")
+    return value
 
 
 class WireModel(BaseModel):
@@ -156,11 +169,37 @@ class Contact(WireModel):
         return [c.value for c in self.channels if c.type == channel_type and c.value]
 
 
+class DeviceInput(RequestModel):
+    """SPEC Device, for a ``mobilepush`` channel. ``client_version`` is enumerated in the schema
+    (native, esputnik-1) while its own example is an SDK version: it is taken as free text."""
+
+    app_id: str | None = None
+    device_model: str | None = Field(default=None, max_length=50)
+    os: str | None = None
+    locale: str | None = None
+    client_version: str | None = None
+    app_version: str | None = None
+    active: bool | None = None
+
+
+class WebPushSubscriptionInput(RequestModel):
+    """SPEC WebPushSubscription, for a ``webpush`` channel."""
+
+    app_id: int | None = None
+    user_agent: str | None = None
+    user_agent_version: str | None = None
+    user_agent_language: str | None = None
+    os: str | None = None
+    ip: str | None = None
+    subscription_page: str | None = None
+    sw_active_version: str | None = None
+
+
 class ChannelInput(RequestModel):
     type: ChannelType
     value: str = Field(min_length=1)
-    device: dict[str, Any] | None = None
-    web_push_subscription: dict[str, Any] | None = None
+    device: DeviceInput | None = None
+    web_push_subscription: WebPushSubscriptionInput | None = None
 
 
 class AddressInput(RequestModel):
@@ -229,12 +268,31 @@ class DedupeOn(enum.StrEnum):
     FIELD_ID = "fieldId"
 
 
+ContactFieldName = Literal[
+    "firstName",
+    "lastName",
+    "contactKey",
+    "languageCode",
+    "timeZone",
+    "email",
+    "sms",
+    "mobilepush",
+    "webpush",
+    "address",
+    "town",
+    "region",
+    "postcode",
+    "externalCustomerId",
+]
+"""The standard fields a bulk update can be told to write (SPEC ContactsBulkUpdate.contactFields)."""
+
+
 class BulkOptions(RequestModel):
     """Everything of a bulk add/update (SPEC ContactsBulkUpdate) except the contacts."""
 
     dedupe_on: DedupeOn
     field_id: int | None = None
-    contact_fields: list[str] | None = None
+    contact_fields: list[ContactFieldName] | None = None
     custom_fields_ids: list[int] | None = Field(default=None, alias="customFieldsIDs")
     group_names: list[str] | None = None
     group_names_exclude: list[str] | None = None
@@ -467,13 +525,7 @@ class OrderInput(RequestModel):
     @field_validator("date")
     @classmethod
     def _iso_date_time(cls, value: str) -> str:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00") from None
-        if "T" not in value and " " not in value:
-            raise ValueError(f"{value!r} has no time; give an ISO 8601 date-time such as {parsed.date()}T10:00:00Z")
-        return value
+        return iso_date_time(value)
 
     @field_validator("currency")
     @classmethod

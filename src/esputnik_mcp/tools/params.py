@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from esputnik_mcp.api.contacts import check_event_key
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.limits import EVENT_TYPE_KEY_LENGTH, MAX_ROWS, NAME_LENGTH
-from esputnik_mcp.api.models import ChannelType
+from esputnik_mcp.api.models import ChannelType, iso_date_time
 from esputnik_mcp.tools.base import ToolInput
 
 
@@ -104,16 +104,6 @@ def _custom_field_value(value: Any) -> Any:
     return str(value)
 
 
-def _iso_date_time(value: str) -> str:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2025-05-14T10:11:10+03:00") from None
-    if "T" not in value and " " not in value:
-        raise ValueError(f"{value!r} has no time of day; give an ISO 8601 date-time such as {value}T10:00:00Z")
-    return value
-
-
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if code not in ISO_4217:
@@ -128,7 +118,7 @@ def _request_id(value: str) -> str:
 
 
 def _zoned_date_time(value: str) -> str:
-    if datetime.fromisoformat(_iso_date_time(value)).tzinfo is None:
+    if datetime.fromisoformat(iso_date_time(value)).tzinfo is None:
         raise ValueError(f"{value!r} has no time zone; add one, e.g. {value}Z or {value}+03:00")
     return value
 
@@ -221,7 +211,7 @@ ResponseFormat = Annotated[
 ]
 DateTimeISO = Annotated[
     str,
-    AfterValidator(_iso_date_time),
+    AfterValidator(iso_date_time),
     Field(description="ISO 8601 date-time, e.g. 2025-05-14T10:11:10+03:00."),
 ]
 DateTimeWithZone = Annotated[
