@@ -112,3 +112,23 @@ def test_invalid_setting_is_named(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "doctor", ESPUTNIK_MAX_RETRIES="many")
     assert done.returncode == 2
     assert "ESPUTNIK_MAX_RETRIES" in done.stderr
+
+
+def test_a_newcomer_can_send_on_the_sandbox_without_sender_settings(tmp_path: Path) -> None:
+    send = '{"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hello</p>"}'
+    preview = run_cli(tmp_path, "call", "send_email", send)
+    assert preview.returncode == 1
+    assert "NOT DONE YET" in preview.stdout
+    token = preview.stdout.split('confirmation_token="')[1].split('"')[0]
+    confirmed = send[:-1] + f', "confirmation_token": "{token}"}}'
+    sent = run_cli(tmp_path, "call", "send_email", confirmed)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "1 queued" in sent.stdout
+    again = run_cli(tmp_path, "call", "send_email", send)
+    assert again.returncode == 1
+    assert "within the last 24 h" in again.stdout
+    audit = run_cli(tmp_path, "audit")
+    assert audit.returncode == 0
+    outcomes = [line.split()[2] for line in audit.stdout.splitlines()]
+    assert outcomes == ["refused", "ok", "refused"]
+    assert "olena@example.com" not in audit.stdout  # masked

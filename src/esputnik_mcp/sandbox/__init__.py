@@ -15,10 +15,14 @@ Served on its own: ``python -m esputnik_mcp.sandbox --help``.
 
 from esputnik_mcp.sandbox.clock import Clock
 from esputnik_mcp.sandbox.core import SANDBOX_BASE_URL, Sandbox, default_db_path
+from esputnik_mcp.sandbox.demo.content import EMAIL_FROM as DEMO_EMAIL_SENDER
+from esputnik_mcp.sandbox.demo.content import SMS_FROM as DEMO_SMS_SENDER
 from esputnik_mcp.sandbox.faults import Fault, FaultPlan
 from esputnik_mcp.sandbox.journal import Journal, JournalEntry
 
 __all__ = [
+    "DEMO_EMAIL_SENDER",
+    "DEMO_SMS_SENDER",
     "SANDBOX_BASE_URL",
     "Clock",
     "Fault",

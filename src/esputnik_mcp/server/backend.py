@@ -51,8 +51,15 @@ async def open_runtime(
         client = make_client(settings, settings.api_key.get_secret_value(), settings.base_url, transport)
         runtime = Runtime(settings=settings, client=client, store=store)
     else:
-        from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
+        from esputnik_mcp.sandbox import DEMO_EMAIL_SENDER, DEMO_SMS_SENDER, SANDBOX_BASE_URL, Sandbox
 
+        # On the sandbox the demo account's senders are the defaults, so a newcomer can send at once.
+        settings = settings.model_copy(
+            update={
+                "email_sender": settings.email_sender or DEMO_EMAIL_SENDER,
+                "sms_sender": settings.sms_sender or DEMO_SMS_SENDER,
+            }
+        )
         sandbox = sandbox or Sandbox(api_key=SANDBOX_KEY, db_path=settings.sandbox_path)
         client = make_client(settings, SANDBOX_KEY, SANDBOX_BASE_URL, sandbox.transport())
         runtime = Runtime(settings=settings, client=client, sandbox=sandbox, store=store)

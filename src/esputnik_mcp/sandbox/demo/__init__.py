@@ -36,6 +36,7 @@ from esputnik_mcp.sandbox.demo.content import (
     POINTS,
     PRODUCTS,
     SITE_EVENTS,
+    SMS_FROM,
     SMS_TEMPLATES,
     STATIC_SEGMENTS,
     TIER,
@@ -333,7 +334,7 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
         for body in EMAIL_TEMPLATES:
             messaging.add_template(state, "email", {**body, "from": EMAIL_FROM})
         for body in SMS_TEMPLATES:
-            messaging.add_template(state, "sms", {**body, "from": "LumenHome"})
+            messaging.add_template(state, "sms", {**body, "from": SMS_FROM})
 
 
 def load_bare(state: State) -> None:

@@ -197,6 +197,7 @@ DYNAMIC_SEGMENTS: tuple[tuple[int, str, dict[str, Any]], ...] = (
 )
 
 EMAIL_FROM = '"Lumen Home" <news@lumen-home.example>'
+SMS_FROM = "LumenHome"
 EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
     {
         "id": 3001,
