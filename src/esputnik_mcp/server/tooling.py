@@ -57,7 +57,7 @@ def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
         read_only_hint=spec.read_only,
         destructive_hint=spec.destructive_hint,
         idempotent_hint=spec.idempotent_hint,
-        open_world_hint=True,
+        open_world_hint=spec.open_world,
     )
 
 

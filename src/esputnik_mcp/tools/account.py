@@ -127,5 +127,6 @@ TOOLS = [
         params=AuditLogInput,
         output=AuditLogOutput,
         handler=get_audit_log,
+        open_world=False,
     ),
 ]

@@ -189,6 +189,7 @@ class ToolSpec:
     handler: Handler
     destructive: bool = False
     idempotent: bool = True
+    open_world: bool = True  # False only for tools that touch nothing outside this server
     # SEND tools: what the call will send (required for them).
     plan_send: Callable[[Any], SendPlan] | None = None
     # Irreversible writes: a sentence describing what these arguments would destroy, or None when
