@@ -131,7 +131,10 @@ async def _serve_stdio(settings: Settings) -> int:
 
     async with open_runtime(settings) as runtime:
         _announce(runtime)
-        await build_server(runtime).run_stdio_async()
+        try:
+            await build_server(runtime).run_stdio_async()
+        except* (BrokenPipeError, ConnectionResetError):
+            print("esputnik-mcp: the client closed the connection", file=sys.stderr)
     return EXIT_OK
 
 

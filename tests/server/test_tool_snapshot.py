@@ -53,3 +53,27 @@ def test_send_tools_plan_their_sends() -> None:
             assert spec.plan_send is not None, f"{spec.name} is a send but does not describe what it sends"
             assert spec.destructive_hint
             assert not spec.idempotent_hint
+
+
+def test_schema_compaction_drops_generated_titles_but_keeps_data_and_property_names() -> None:
+    from esputnik_mcp.server.tooling import compact_schema
+
+    schema = {
+        "title": "Params",
+        "properties": {
+            "title": {"title": "Title", "type": "string", "default": "keep me"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None, "title": "Note"},
+            "kind": {"enum": [{"title": "data, not a keyword"}]},
+        },
+        "$defs": {"Item": {"title": "Item", "type": "object"}},
+    }
+    as_input = compact_schema(schema)
+    assert as_input == {
+        "properties": {
+            "title": {"type": "string", "default": "keep me"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "kind": {"enum": [{"title": "data, not a keyword"}]},
+        },
+        "$defs": {"Item": {"type": "object"}},
+    }
+    assert compact_schema(schema, nulls=False)["properties"]["note"] == {"type": "string"}

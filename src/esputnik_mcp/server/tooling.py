@@ -41,13 +41,51 @@ class _PassThroughArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
+_DATA_KEYWORDS = frozenset({"default", "enum", "const", "examples"})
+
+
+def compact_schema(schema: Any, *, nulls: bool = True) -> Any:
+    """``schema`` without the ``title`` keywords pydantic derives from field and class names: they
+    repeat the property names, and every client pays for them in tokens at each tools/list.
+
+    With ``nulls=False`` (output schemas: results never carry a null, see ``results.structured``)
+    an optional field is described by its type alone rather than "that type or null, default null".
+    """
+    if isinstance(schema, list):
+        return [compact_schema(item, nulls=nulls) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if not nulls:
+        options = schema.get("anyOf")
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [option for option in options if option != {"type": "null"}]
+            merged = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+            if len(rest) == 1 and isinstance(rest[0], dict):
+                merged.update(rest[0])
+            else:
+                merged["anyOf"] = rest
+            schema = merged
+    compact: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title":
+            continue
+        if key in _NAME_MAPS and isinstance(value, dict):
+            compact[key] = {name: compact_schema(sub, nulls=nulls) for name, sub in value.items()}
+        elif key in _DATA_KEYWORDS:
+            compact[key] = value
+        else:
+            compact[key] = compact_schema(value, nulls=nulls)
+    return compact
+
+
 def input_schema(spec: ToolSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = spec.params.model_json_schema()
+    schema: dict[str, Any] = compact_schema(spec.params.model_json_schema())
     return schema
 
 
 def output_schema(spec: ToolSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = spec.output.model_json_schema(mode="serialization")
+    schema: dict[str, Any] = compact_schema(spec.output.model_json_schema(mode="serialization"), nulls=False)
     return schema
 
 
