@@ -497,9 +497,13 @@ async def test_unknown_template_fails_every_recipient(mcp: Client, sandbox: Sand
         (
             "email",
             [{"locator": "a@example.com"}, {"locator": "b@example.com", "contact_id": 5}],
-            "recipients.1: name the recipient by exactly one of",
+            "recipients.1: give exactly one of locator, contact_id or external_customer_id",
         ),
-        ("email", [{"params": {"x": 1}}], "recipients.0: name the recipient by exactly one of"),
+        (
+            "email",
+            [{"params": {"x": 1}}],
+            "recipients.0: give exactly one of locator, contact_id or external_customer_id",
+        ),
         ("email", [{"locator": "+380501234567"}], "recipients.0.locator"),
         ("sms", [{"locator": "olena@example.com"}], "recipients.0.locator"),
         ("viber", [{"locator": "12345"}], "recipients.0.locator"),

@@ -42,6 +42,7 @@ from esputnik_mcp.tools.params import (
     SendChannel,
     Tags,
     channel_locator,
+    exactly_one,
 )
 from esputnik_mcp.tools.sending import Addressee, SendOutput, SendReport
 from esputnik_mcp.tools.views import View
@@ -215,9 +216,9 @@ class PreparedRecipient(ToolInput):
 
     @model_validator(mode="after")
     def _one_identifier(self) -> PreparedRecipient:
-        given = [v for v in (self.locator, self.contact_id, self.external_customer_id) if v is not None]
-        if len(given) != 1:
-            raise ValueError("name the recipient by exactly one of locator, contact_id, external_customer_id")
+        exactly_one(
+            {"locator": self.locator, "contact_id": self.contact_id, "external_customer_id": self.external_customer_id}
+        )
         return self
 
     @property
