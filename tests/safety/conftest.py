@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +90,3 @@ async def connect(
 
 def text_of(result: Any) -> str:
     return str(result.content[0].text)
-
-
-Answer = Callable[[Any, Any], Awaitable[Any]]
