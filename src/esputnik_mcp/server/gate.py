@@ -27,6 +27,7 @@ from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore
 from esputnik_mcp.tools.base import Kind, Result, SendPlan, ToolInput, ToolSpec
 from esputnik_mcp.tools.catalog import ALL_TOOLS
+from esputnik_mcp.tools.sending import SendOutput
 
 CONFIRM_KEY = "confirm"
 SHOWN_RECIPIENTS = 5
@@ -291,18 +292,12 @@ def _send_outcomes(plan: SendPlan | None, result: Result[Any] | None, ambiguous:
     """Per-recipient outcomes of a send, from its result (or all unknown when the call was ambiguous)."""
     if plan is None:
         return []
-    rows = getattr(result.data, "results", None) if result is not None else None
-    if not rows:
+    if result is None or not isinstance(result.data, SendOutput) or not result.data.results:
         status: Literal["unknown", "failed"] = "unknown" if ambiguous else "failed"
         return [RecipientOutcome(r, status) for r in plan.recipients]
-    outcomes = []
-    for row in rows:
-        recipient = getattr(row, "recipient", None)
-        state = getattr(row, "status", None)
-        if recipient is None:
-            continue
-        mapped: Literal["sent", "unknown", "failed"] = (
-            "sent" if state == "queued" else "unknown" if state == "unknown" else "failed"
-        )
-        outcomes.append(RecipientOutcome(str(recipient), mapped, getattr(row, "request_id", None)))
-    return outcomes
+    ledger_status: dict[str, Literal["sent", "unknown", "failed"]] = {
+        "queued": "sent",
+        "unknown": "unknown",
+        "failed": "failed",
+    }
+    return [RecipientOutcome(row.recipient, ledger_status[row.status], row.request_id) for row in result.data.results]
