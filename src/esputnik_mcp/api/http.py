@@ -23,11 +23,9 @@ import httpx2 as httpx
 from esputnik_mcp.api.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     ESputnikError,
     ResponseDecodeError,
-    ServerError,
     error_from_response,
     parse_retry_after,
     scrub,
@@ -234,21 +232,21 @@ class HttpCore:
                 finally:
                     await response.aclose()
             except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                why = f"timed out connecting to eSputnik ({exc_name(exc)}); nothing was sent"
+                why = f"timed out connecting to eSputnik ({_exc_name(exc)}); nothing was sent"
                 return self._failed(Failure.CONNECT, APITimeoutError, why, endpoint, path)
             except (httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
-                why = f"could not connect to eSputnik ({exc_name(exc)}); nothing was sent"
+                why = f"could not connect to eSputnik ({_exc_name(exc)}); nothing was sent"
                 return self._failed(Failure.CONNECT, APIConnectionError, why, endpoint, path)
             except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
                 return self._failed(
                     Failure.TIMEOUT,
                     APITimeoutError,
-                    f"eSputnik did not answer in time ({exc_name(exc)})",
+                    f"eSputnik did not answer in time ({_exc_name(exc)})",
                     endpoint,
                     path,
                 )
             except httpx.TransportError as exc:
-                why = f"the connection to eSputnik broke before the answer arrived ({exc_name(exc)})"
+                why = f"the connection to eSputnik broke before the answer arrived ({_exc_name(exc)})"
                 return self._failed(Failure.BROKEN, APIConnectionError, why, endpoint, path)
         why = f"no answer within the call's deadline of {self.timeouts.deadline:g} s"
         return self._failed(Failure.TIMEOUT, APITimeoutError, why, endpoint, path)
@@ -318,7 +316,7 @@ class HttpCore:
         )
 
 
-def exc_name(exc: BaseException) -> str:
+def _exc_name(exc: BaseException) -> str:
     return type(exc).__name__
 
 
@@ -350,10 +348,8 @@ def _plain_text(text: str) -> str:
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "APIStatusError",
     "Endpoint",
     "HttpCore",
     "Response",
-    "ServerError",
     "Timeouts",
 ]
