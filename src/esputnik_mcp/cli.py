@@ -162,14 +162,14 @@ async def _list_tools(settings: Settings, as_json: bool) -> int:
     """The tools this server would serve with the current settings (read-only mode, toolsets …)."""
     from esputnik_mcp.server.gate import policy_for
     from esputnik_mcp.server.tooling import tool_annotations
-    from esputnik_mcp.tools.catalog import ALL_TOOLS
+    from esputnik_mcp.tools import catalogue
 
     if as_json:
         from esputnik_mcp.server.snapshot import tool_list
 
         print(json.dumps(await tool_list(settings), indent=2, ensure_ascii=False))
         return EXIT_OK
-    offered = policy_for(settings).select(ALL_TOOLS)
+    offered = policy_for(settings).select(catalogue())
     width = max(len(t.name) for t in offered)
     for spec in offered:
         hints = tool_annotations(spec)
@@ -214,7 +214,7 @@ async def _call(settings: Settings, tool: str, raw_arguments: str) -> int:
 async def _doctor(settings: Settings) -> int:
     from esputnik_mcp.api import ESputnikError
     from esputnik_mcp.server.backend import open_runtime
-    from esputnik_mcp.tools.failures import describe_api_error
+    from esputnik_mcp.toolkit.failures import describe_api_error
 
     async with open_runtime(settings) as runtime:
         target = f"sandbox ({settings.sandbox_path})" if runtime.on_sandbox else settings.base_url

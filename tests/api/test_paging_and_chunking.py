@@ -9,10 +9,19 @@ import anyio
 import httpx2 as httpx
 import pytest
 
-from esputnik_mcp.api import AmbiguousOutcomeError, ServerError
+from esputnik_mcp.api import AmbiguousOutcomeError, NotFoundError, ServerError
+from esputnik_mcp.api.contacts import plan_bulk_upsert
 from esputnik_mcp.api.messages import recipient
-from esputnik_mcp.api.models import BulkOptions, ChannelInput, ContactInput, DedupeOn, OrderInput
-from tests.fakes import Upstream, body_of, make_client, query_of
+from esputnik_mcp.api.models import (
+    BulkOptions,
+    ChannelInput,
+    ContactFieldInput,
+    ContactInput,
+    DedupeOn,
+    ImportStatus,
+    OrderInput,
+)
+from tests.fakes import Upstream, body_of, make_client, path_of, query_of
 
 
 def _contacts_pages(total: int, *, with_header: bool = True):
@@ -94,7 +103,7 @@ async def test_bulk_upsert_splits_at_3000_with_bounded_concurrency() -> None:
     upstream = Upstream(answer)  # type: ignore[arg-type]
     contacts = [_contact(i) for i in range(7001)]
     async with make_client(upstream, bulk_concurrency=2) as client:
-        outcomes = await client.contacts.bulk_update_chunked(contacts, BulkOptions(dedupe_on=DedupeOn.EMAIL))
+        outcomes = await client.contacts.bulk_upsert(contacts, BulkOptions(dedupe_on=DedupeOn.EMAIL))
     sizes = sorted(len(body_of(r)["contacts"]) for r in upstream.requests)
     assert sizes == [1001, 3000, 3000]
     assert [len(o.items) for o in outcomes] == [3000, 3000, 1001]  # outcomes in chunk order
@@ -103,6 +112,81 @@ async def test_bulk_upsert_splits_at_3000_with_bounded_concurrency() -> None:
     # every contact went out exactly once
     sent = [c["channels"][0]["value"] for r in upstream.requests for c in body_of(r)["contacts"]]
     assert sorted(sent) == sorted(f"c{i}@example.com" for i in range(7001))
+
+
+def test_bulk_upsert_plan_groups_contacts_by_the_fields_they_give_in_order_of_first_sight() -> None:
+    email_only = [_contact(i) for i in range(3)]
+    named = ContactInput(first_name="Ann", channels=[ChannelInput(type="email", value="ann@example.com")])
+    with_field = ContactInput(
+        channels=[ChannelInput(type="email", value="f@example.com")], fields=[ContactFieldInput(id=7, value="x")]
+    )
+    contacts = [email_only[0], named, email_only[1], with_field, email_only[2]]
+    base = BulkOptions(dedupe_on=DedupeOn.EMAIL, group_names=["VIP"])
+    groups = plan_bulk_upsert(contacts, base)
+    assert [g.positions for g in groups] == [[0, 2, 4], [1], [3]]
+    assert [(g.options.contact_fields, g.options.custom_fields_ids) for g in groups] == [
+        (["email"], None),
+        (["email", "firstName"], None),
+        (["email"], [7]),
+    ]
+    assert all(g.options.group_names == ["VIP"] for g in groups)  # the rest of the options kept
+
+
+@pytest.mark.anyio
+async def test_bulk_upsert_outcomes_carry_each_contacts_position_in_the_call() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=json.dumps({"asyncSessionId": "s"}).encode())
+
+    upstream = Upstream(answer)
+    plain = [_contact(i) for i in range(4000)]
+    named = ContactInput(first_name="Ann", channels=[ChannelInput(type="email", value="ann@example.com")])
+    contacts = [*plain[:10], named, *plain[10:]]
+    async with make_client(upstream) as client:
+        outcomes = await client.contacts.bulk_upsert(contacts, BulkOptions(dedupe_on=DedupeOn.EMAIL))
+    assert [(o.index, o.start, len(o.items)) for o in outcomes] == [(0, 0, 3000), (1, 3001, 1000), (2, 10, 1)]
+    assert list(outcomes[0].positions[9:12]) == [9, 11, 12]  # position 10 went in its own request
+    assert outcomes[2].items[0].first_name == "Ann"
+    assert [body_of(r)["contactFields"] for r in upstream.requests].count(["email", "firstName"]) == 1
+
+
+@pytest.mark.anyio
+async def test_follow_imports_polls_until_each_import_ends_backing_off() -> None:
+    answers = {"a": ["STARTED", "IMPORTING", "FINISHED"], "b": ["ERROR"]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        session = request.url.path.rsplit("/", 1)[-1]
+        status = answers[session].pop(0)
+        return httpx.Response(200, content=json.dumps({"status": status}).encode())
+
+    upstream = Upstream(answer)
+    heard: list[tuple[str, str | None]] = []
+
+    async def on_status(session_id: str, status: ImportStatus) -> None:
+        heard.append((session_id, status.status))
+
+    async with make_client(upstream) as client:
+        latest = await client.contacts.follow_imports(
+            ["a", "b", "a"], until=anyio.current_time() + 5, on_status=on_status
+        )
+    assert {k: getattr(v, "status", None) for k, v in latest.items()} == {"a": "FINISHED", "b": "ERROR"}
+    paths = [path_of(r) for r in upstream.requests]
+    assert (paths.count("/v1/importstatus/a"), paths.count("/v1/importstatus/b")) == (3, 1)
+    assert sorted(heard) == [("a", "FINISHED"), ("a", "IMPORTING"), ("a", "STARTED"), ("b", "ERROR")]
+
+
+@pytest.mark.anyio
+async def test_follow_imports_reads_once_after_the_deadline_and_keeps_read_errors() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/gone"):
+            return httpx.Response(404, content=b"no such session")
+        return httpx.Response(200, content=json.dumps({"status": "IMPORTING"}).encode())
+
+    upstream = Upstream(answer)
+    async with make_client(upstream) as client:
+        latest = await client.contacts.follow_imports(["slow", "gone"], until=anyio.current_time() - 1)
+    assert upstream.attempts == 2
+    assert isinstance(latest["gone"], NotFoundError)
+    assert getattr(latest["slow"], "status", None) == "IMPORTING"
 
 
 @pytest.mark.anyio

@@ -84,7 +84,8 @@ def test_every_client_method_has_a_request_case() -> None:
     # multi-request helpers are covered by test_paging_and_chunking.py
     multi = {
         "contacts.iter_search",
-        "contacts.bulk_update_chunked",
+        "contacts.bulk_upsert",
+        "contacts.follow_imports",
         "segments.iter_all",
         "segments.attach_chunked",
         "segments.detach_chunked",

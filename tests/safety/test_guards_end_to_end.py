@@ -13,14 +13,14 @@ import pytest
 from esputnik_mcp.safety.policy import PolicyError
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.app import build_server
-from esputnik_mcp.tools.catalog import ALL_TOOLS, tool_names
+from esputnik_mcp.tools import catalogue, tool_names
 from tests.safety.conftest import FakeClock, connect, server_with, text_of
 from tests.safety.every_tool import every_tool_call
 
 pytestmark = pytest.mark.anyio
 
 EMAIL = "POST /v1/message/email"
-READ_TOOLS = {spec.name for spec in ALL_TOOLS if spec.read_only}
+READ_TOOLS = {spec.name for spec in catalogue() if spec.read_only}
 
 
 async def test_every_tool_has_a_sample_call(sandbox: Sandbox, clock: FakeClock) -> None:
@@ -48,8 +48,8 @@ async def test_read_only_is_checked_again_when_a_call_arrives(sandbox: Sandbox, 
     # A write tool registered by mistake would still be refused at call time.
     async with server_with(sandbox, clock, read_only=True) as server:
         runtime = server.runtime
-        send = next(spec for spec in ALL_TOOLS if spec.name == "send_email")
-        server_all = build_server(runtime, tools=ALL_TOOLS)
+        send = next(spec for spec in catalogue() if spec.name == "send_email")
+        server_all = build_server(runtime, tools=catalogue())
         from mcp import Client
 
         async with Client(server_all) as mcp:

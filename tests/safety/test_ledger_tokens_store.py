@@ -7,9 +7,9 @@ from pathlib import Path
 from esputnik_mcp.safety.confirm import Confirmations, payload_hash
 from esputnik_mcp.safety.ledger import Ledger, RecipientOutcome
 from esputnik_mcp.store import AuditRecord, SQLiteStore
-from esputnik_mcp.tools.base import SendPlan
+from esputnik_mcp.toolspec import Audience, SendPlan
 
-PLAN = SendPlan(channel="email", recipients=["olena@example.com"], content="Hello", content_key="h:abc")
+PLAN = SendPlan(channel="email", audience=Audience(("olena@example.com",)), content="Hello", content_key="h:abc")
 
 
 class Clock:
@@ -30,7 +30,7 @@ def test_same_send_within_24_hours_is_refused_unless_allowed() -> None:
     assert refusal.guard == "duplicate"
     assert "r-1" in refusal.message
     assert ledger.check(PLAN, allow_duplicate=True) is None
-    other_content = SendPlan(channel="email", recipients=PLAN.recipients, content="Other", content_key="h:def")
+    other_content = SendPlan(channel="email", audience=PLAN.audience, content="Other", content_key="h:def")
     assert ledger.check(other_content, allow_duplicate=False) is None
     clock.now += 24 * 3600 + 1
     assert ledger.check(PLAN, allow_duplicate=False) is None

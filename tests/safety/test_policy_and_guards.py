@@ -6,37 +6,37 @@ import pytest
 
 from esputnik_mcp.safety.guards import CallRateLimiter, check_recipients, mask
 from esputnik_mcp.safety.policy import PolicyError, ToolPolicy
-from esputnik_mcp.tools.base import Kind, SendPlan
-from esputnik_mcp.tools.catalog import ALL_TOOLS
+from esputnik_mcp.tools import catalogue
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan
 
 
 def test_read_only_mode_wins_over_every_allowlist() -> None:
-    everything = [spec.name for spec in ALL_TOOLS]
-    policy = ToolPolicy.build(ALL_TOOLS, read_only=True, include=everything)
-    offered = policy.select(ALL_TOOLS)
+    everything = [spec.name for spec in catalogue()]
+    policy = ToolPolicy.build(catalogue(), read_only=True, include=everything)
+    offered = policy.select(catalogue())
     assert offered
     assert all(spec.read_only for spec in offered)
-    assert {s.name for s in offered} == {s.name for s in ALL_TOOLS if s.read_only}
+    assert {s.name for s in offered} == {s.name for s in catalogue() if s.read_only}
 
 
 def test_exclude_wins_over_include_and_include_replaces_toolsets() -> None:
-    names = [spec.name for spec in ALL_TOOLS]
+    names = [spec.name for spec in catalogue()]
     first, second = names[0], names[1]
-    policy = ToolPolicy.build(ALL_TOOLS, include=[first, second], exclude=[second], toolsets=["account"])
-    assert [s.name for s in policy.select(ALL_TOOLS)] == [first]
-    refusal = policy.refusal(next(s for s in ALL_TOOLS if s.name == second))
+    policy = ToolPolicy.build(catalogue(), include=[first, second], exclude=[second], toolsets=["account"])
+    assert [s.name for s in policy.select(catalogue())] == [first]
+    refusal = policy.refusal(next(s for s in catalogue() if s.name == second))
     assert refusal is not None
     assert "ESPUTNIK_EXCLUDE_TOOLS" in refusal
 
 
 def test_toolsets_select_whole_domains() -> None:
-    policy = ToolPolicy.build(ALL_TOOLS, toolsets=["account"])
-    assert {s.toolset.value for s in policy.select(ALL_TOOLS)} == {"account"}
+    policy = ToolPolicy.build(catalogue(), toolsets=["account"])
+    assert {s.toolset.value for s in policy.select(catalogue())} == {"account"}
 
 
 def test_unknown_tool_or_toolset_names_fail_with_the_valid_ones() -> None:
     with pytest.raises(PolicyError) as caught:
-        ToolPolicy.build(ALL_TOOLS, include=["send_emial"], toolsets=["mail"])
+        ToolPolicy.build(catalogue(), include=["send_emial"], toolsets=["mail"])
     message = str(caught.value)
     assert "send_emial" in message
     assert "mail" in message
@@ -45,7 +45,9 @@ def test_unknown_tool_or_toolset_names_fail_with_the_valid_ones() -> None:
 
 
 def _plan(*recipients: str) -> SendPlan:
-    return SendPlan(channel="email", recipients=list(recipients), content="Hello", content_key="h:1")
+    return SendPlan(
+        channel="email", audience=Audience(recipients=tuple(recipients)), content="Hello", content_key="h:1"
+    )
 
 
 def test_recipient_cap_refuses_a_mass_send() -> None:

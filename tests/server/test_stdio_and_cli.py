@@ -59,7 +59,7 @@ async def test_stdio_subprocess_serves_the_sandbox_to_the_sdk_client(tmp_path: P
 
 
 def test_tools_command_lists_every_tool_with_annotations(tmp_path: Path) -> None:
-    from esputnik_mcp.tools.catalog import tool_names
+    from esputnik_mcp.tools import tool_names
 
     done = run_cli(tmp_path, "tools")
     assert done.returncode == 0, done.stderr

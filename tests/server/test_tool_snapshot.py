@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from esputnik_mcp.server.snapshot import tool_list
-from esputnik_mcp.tools.catalog import ALL_TOOLS
+from esputnik_mcp.server.tooling import compact_schema, inline_single_use
+from esputnik_mcp.tools import catalogue
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "tools.json"
 
@@ -40,15 +41,15 @@ async def test_every_tool_sets_all_four_annotations_and_an_output_schema() -> No
 
 
 def test_tool_names_are_unique_snake_case_and_in_catalogue_order() -> None:
-    names = [spec.name for spec in ALL_TOOLS]
+    names = [spec.name for spec in catalogue()]
     assert len(names) == len(set(names))
     assert all(name.replace("_", "").isalpha() and name.islower() for name in names)
 
 
 def test_send_tools_plan_their_sends() -> None:
-    from esputnik_mcp.tools.base import Kind
+    from esputnik_mcp.toolspec import Kind
 
-    for spec in ALL_TOOLS:
+    for spec in catalogue():
         if spec.kind is Kind.SEND:
             assert spec.plan_send is not None, f"{spec.name} is a send but does not describe what it sends"
             assert spec.destructive_hint
@@ -56,24 +57,82 @@ def test_send_tools_plan_their_sends() -> None:
 
 
 def test_schema_compaction_drops_generated_titles_but_keeps_data_and_property_names() -> None:
-    from esputnik_mcp.server.tooling import compact_schema
-
     schema = {
         "title": "Params",
+        "description": "A class docstring.",
         "properties": {
             "title": {"title": "Title", "type": "string", "default": "keep me"},
             "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None, "title": "Note"},
             "kind": {"enum": [{"title": "data, not a keyword"}]},
         },
-        "$defs": {"Item": {"title": "Item", "type": "object"}},
+        "$defs": {"Item": {"title": "Item", "description": "Another docstring.", "type": "object"}},
     }
-    as_input = compact_schema(schema)
-    assert as_input == {
+    assert compact_schema(schema) == {
+        "description": "A class docstring.",  # the root's goes in input_schema, not here
         "properties": {
             "title": {"type": "string", "default": "keep me"},
-            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "note": {"type": "string"},  # optional: simply not required, no null branch
             "kind": {"enum": [{"title": "data, not a keyword"}]},
         },
         "$defs": {"Item": {"type": "object"}},
     }
-    assert compact_schema(schema, nulls=False)["properties"]["note"] == {"type": "string"}
+
+
+def test_schema_compaction_keeps_the_fields_description_over_its_types() -> None:
+    schema = {
+        "anyOf": [{"type": "string", "description": "the type's", "maxLength": 40}, {"type": "null"}],
+        "description": "the field's",
+    }
+    assert compact_schema(schema) == {"type": "string", "description": "the field's", "maxLength": 40}
+
+
+def test_schema_compaction_drops_only_bounds_that_guard_against_abuse() -> None:
+    schema = {
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 40},
+            "code": {"type": "string", "minLength": 2, "maxLength": 255},
+            "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "count": {"type": "integer", "maximum": 500},
+            "value": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "number"}]},
+            "params": {"type": "object", "additionalProperties": True},
+        }
+    }
+    assert compact_schema(schema)["properties"] == {
+        "name": {"type": "string", "maxLength": 40},
+        "code": {"type": "string", "minLength": 2},
+        "id": {"type": "integer", "minimum": 1},
+        "count": {"type": "integer", "maximum": 500},
+        "value": {"type": ["string", "number"]},
+        "params": {"type": "object"},
+    }
+
+
+def test_result_schemas_keep_structure_only() -> None:
+    schema = {
+        "additionalProperties": False,
+        "properties": {"total": {"type": "integer", "description": "How many.", "default": 0}},
+        "required": ["total"],
+    }
+    assert compact_schema(schema, output=True) == {"properties": {"total": {"type": "integer"}}, "required": ["total"]}
+
+
+def test_definitions_used_once_are_written_in_place() -> None:
+    schema = {
+        "properties": {
+            "address": {"$ref": "#/$defs/Address", "description": "Where."},
+            "home": {"$ref": "#/$defs/Place"},
+            "work": {"$ref": "#/$defs/Place"},
+        },
+        "$defs": {
+            "Address": {"type": "object", "properties": {"town": {"type": "string"}}},
+            "Place": {"type": "string"},
+        },
+    }
+    assert inline_single_use(schema) == {
+        "properties": {
+            "address": {"type": "object", "properties": {"town": {"type": "string"}}, "description": "Where."},
+            "home": {"$ref": "#/$defs/Place"},
+            "work": {"$ref": "#/$defs/Place"},
+        },
+        "$defs": {"Place": {"type": "string"}},
+    }

@@ -1,5 +1,5 @@
-"""In-process MCP clients on both protocol revisions, connected to a server running on a fresh
-in-memory sandbox with demo data."""
+"""In-process MCP clients connected to a server running on a fresh in-memory sandbox with demo data:
+on the current protocol revision, or on both where the revision matters."""
 
 from __future__ import annotations
 
@@ -56,8 +56,20 @@ async def runtime(sandbox: Sandbox, settings: Settings) -> AsyncIterator[Runtime
         await client.aclose()
 
 
+CURRENT = "2026-07-28"
+
+
+@pytest.fixture
+async def mcp(runtime: Runtime) -> AsyncIterator[Client]:
+    """A client on the current revision: what a tool does does not depend on the revision."""
+    async with Client(build_server(runtime), mode=PROTOCOLS[CURRENT]) as client:
+        assert client.protocol_version == CURRENT
+        yield client
+
+
 @pytest.fixture(params=list(PROTOCOLS), ids=list(PROTOCOLS))
-async def mcp(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIterator[Client]:
+async def mcp_both(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIterator[Client]:
+    """A client on each revision, for what the revision changes (progress notifications)."""
     async with Client(build_server(runtime), mode=PROTOCOLS[request.param]) as client:
         assert client.protocol_version == request.param
         yield client

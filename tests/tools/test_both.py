@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from esputnik_mcp.api import NotFoundError
-from esputnik_mcp.tools.base import both
+from esputnik_mcp.toolkit.base import both
 
 pytestmark = pytest.mark.anyio
 

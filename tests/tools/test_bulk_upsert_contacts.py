@@ -63,13 +63,13 @@ async def known(runtime: Runtime, sandbox: Sandbox) -> Contact:
     raise AssertionError("no demo contact with an email and a full name")
 
 
-async def test_more_than_3000_contacts_go_in_requests_of_3000_with_progress(mcp: Client, sandbox: Sandbox) -> None:
+async def test_more_than_3000_contacts_go_in_requests_of_3000_with_progress(mcp_both: Client, sandbox: Sandbox) -> None:
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, total, message))
 
-    result = await mcp.call_tool(
+    result = await mcp_both.call_tool(
         "bulk_upsert_contacts",
         {"contacts": emails(6500), "segments": ["Imported in bulk"]},
         progress_callback=on_progress,
@@ -85,13 +85,13 @@ async def test_more_than_3000_contacts_go_in_requests_of_3000_with_progress(mcp:
     }
     assert all(e.body["groupNames"] == ["Imported in bulk"] for e in sent)
     assert all(e.body["dedupeOn"] == "email" for e in sent)
-    assert [(c["index"], c["size"], c["status"]) for c in out["chunks"]] == [
-        (0, 3000, "SENT"),
-        (1, 3000, "SENT"),
-        (2, 500, "SENT"),
+    assert [(c["index"], c["items"], c["accepted"], c["status"]) for c in out["requests"]] == [
+        (0, "0-2999", 3000, "SENT"),
+        (1, "3000-5999", 3000, "SENT"),
+        (2, "6000-6499", 500, "SENT"),
     ]
-    assert len({c["session_id"] for c in out["chunks"]}) == 3
-    assert (out["total"], out["sent"], out["failed"], out["not_sent"]) == (6500, 6500, 0, 0)
+    assert len({c["session_id"] for c in out["requests"]}) == 3
+    assert (out["total"], out["accepted"], out["failed"]) == (6500, 6500, 0)
     assert "get_import_status" in text(result).splitlines()[0]
     await anyio.sleep(0.05)  # notifications travel separately from the result
     assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
@@ -122,7 +122,7 @@ async def test_each_request_writes_only_the_fields_its_contacts_give(
         (["email", "lastName"], [], 1),
         (["email", "lastName"], [POINTS], 1),
     ]
-    assert [c["status"] for c in out["chunks"]] == ["FINISHED"] * 3
+    assert [c["status"] for c in out["requests"]] == ["FINISHED"] * 3
     assert out["still_running"] == 0
     updated = await runtime.client.contacts.get(known.id or 0)
     assert updated.last_name == "Newlastname"
@@ -132,7 +132,7 @@ async def test_each_request_writes_only_the_fields_its_contacts_give(
     assert {f.id: f.value for f in fresh.fields} == {POINTS: "7"}
 
 
-async def test_wait_follows_the_imports_to_the_end(mcp: Client, runtime: Runtime, sandbox: Sandbox) -> None:
+async def test_wait_follows_the_imports_to_the_end(mcp_both: Client, runtime: Runtime, sandbox: Sandbox) -> None:
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -140,16 +140,16 @@ async def test_wait_follows_the_imports_to_the_end(mcp: Client, runtime: Runtime
 
     result = await finishing_imports(
         sandbox,
-        mcp.call_tool(
+        mcp_both.call_tool(
             "bulk_upsert_contacts",
             {"contacts": emails(3200, "waited"), "wait": True, "event_key_for_new_contacts": "welcomeNew"},
             progress_callback=on_progress,
         ),
     )
     out = data(result)
-    assert [(c["size"], c["status"], c["imported"]) for c in out["chunks"]] == [
-        (3000, "FINISHED", 3000),
-        (200, "FINISHED", 200),
+    assert [(c["items"], c["status"], c["imported"]) for c in out["requests"]] == [
+        ("0-2999", "FINISHED", 3000),
+        ("3000-3199", "FINISHED", 200),
     ]
     assert out["still_running"] == 0
     assert "imports: 2 FINISHED" in text(result).splitlines()[0]
@@ -167,8 +167,8 @@ async def test_wait_reports_imports_still_running_when_time_is_up(mcp: Client, s
     result = await call(mcp, "bulk_upsert_contacts", {"contacts": emails(3), "wait": True, "wait_seconds": 1})
     out = data(result)
     assert out["still_running"] == 1
-    assert out["chunks"][0]["status"] in ("STARTED", "IMPORTING")
-    assert "imported" not in out["chunks"][0]
+    assert out["requests"][0]["status"] in ("STARTED", "IMPORTING")
+    assert "imported" not in out["requests"][0]
     assert "still running" in text(result).splitlines()[0]
     assert len(requests(sandbox, STATUS)) >= 2
 
@@ -185,19 +185,19 @@ async def test_an_import_that_ends_in_error_is_not_taken_for_success(
     assert result.is_error
     out = result.structured_content
     assert out is not None
-    [chunk] = out["chunks"]
+    [chunk] = out["requests"]
     assert chunk["status"] == "ERROR"
-    assert "restoreDeleted" in chunk["description"]
+    assert "restoreDeleted" in chunk["error"]
     assert "imports: 1 ERROR" in text(result)
 
 
 async def test_an_unreadable_import_status_is_reported_as_unknown(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.faults.add(Fault(route=STATUS, status=400, body="status unavailable", times=None))
     result = await call(mcp, "bulk_upsert_contacts", {"contacts": emails(2), "wait": True})
-    [chunk] = data(result)["chunks"]
+    [chunk] = data(result)["requests"]
     assert chunk["status"] == "UNKNOWN"
-    assert chunk["description"].startswith("could not read the import status: ")
-    assert "status unavailable" in chunk["description"]
+    assert chunk["error"].startswith("could not read the import status: ")
+    assert "status unavailable" in chunk["error"]
     assert len(requests(sandbox, STATUS)) == 1  # not polled again
 
 
@@ -214,10 +214,9 @@ async def test_contacts_refused_by_esputnik_are_reported_with_their_position(mcp
     assert failed["index"] == 1
     assert failed["email"] == "bad.tier@example.com"
     assert "Diamond" in failed["error"]
-    chunk = next(c for c in out["chunks"] if c["index"] == failed["chunk"])
-    assert chunk["failed"] == 1
-    assert chunk["size"] == 1
-    assert "1 refused by eSputnik" in text(result)
+    [chunk] = [c for c in out["requests"] if c["failed"]]
+    assert (chunk["items"], chunk["accepted"], chunk["failed"]) == ("1", 0, 1)
+    assert "1 NOT accepted" in text(result)
 
 
 async def test_many_refused_contacts_are_cut_to_size_and_the_chunks_kept(mcp: Client) -> None:
@@ -225,7 +224,7 @@ async def test_many_refused_contacts_are_cut_to_size_and_the_chunks_kept(mcp: Cl
     result = await call(mcp, "bulk_upsert_contacts", {"contacts": contacts})
     out = data(result)
     assert out["failed"] == 3000
-    assert out["chunks"][0]["failed"] == 3000
+    assert out["requests"][0]["failed"] == 3000
     kept = len(out["failed_contacts"])
     assert 0 < kept < 3000
     assert [f["index"] for f in out["failed_contacts"]] == list(range(kept))
@@ -239,14 +238,14 @@ async def test_a_failed_request_is_reported_and_the_others_go_through(mcp: Clien
     assert result.is_error  # partly done: not to be taken for success
     out = result.structured_content
     assert out is not None
-    [lost] = [c for c in out["chunks"] if c["status"] == "NOT_SENT"]
-    [kept] = [c for c in out["chunks"] if c["status"] == "SENT"]
-    assert lost["not_sent"] == lost["size"]
+    [lost] = [c for c in out["requests"] if "status" not in c]
+    [kept] = [c for c in out["requests"] if c.get("status") == "SENT"]
+    assert lost["accepted"] == 0
     assert "chunk rejected for the test" in lost["error"]
     assert "session_id" not in lost
     assert kept["session_id"]
-    assert lost["size"] + kept["size"] == 3500
-    assert (out["sent"], out["not_sent"]) == (kept["size"], lost["size"])
+    assert lost["failed"] + kept["accepted"] == 3500
+    assert (out["accepted"], out["failed"]) == (kept["accepted"], lost["failed"])
     assert sorted(e.status for e in requests(sandbox, BULK)) == [200, 400]
 
 
@@ -254,7 +253,7 @@ async def test_nothing_sent_is_one_clear_error(mcp: Client, sandbox: Sandbox) ->
     sandbox.faults.add(Fault(route=BULK, status=400, body="no way", times=None))
     result = await call(mcp, "bulk_upsert_contacts", {"contacts": emails(10)})
     message = error_text(result)
-    assert message.startswith("none of the 10 contacts were sent (1 request(s) failed): ")
+    assert message.startswith("none of the 10 contacts were sent (1 request failed): ")
     assert "no way" in message
 
 
@@ -271,7 +270,7 @@ async def test_matching_on_a_custom_field_accepts_esputniks_spelling(mcp: Client
             "restore_deleted": True,
         },
     )
-    assert data(result)["sent"] == 1
+    assert data(result)["accepted"] == 1
     [sent] = requests(sandbox, BULK)
     assert sent.body["dedupeOn"] == "fieldId"
     assert sent.body["fieldId"] == CITY
@@ -286,7 +285,7 @@ async def test_matching_on_a_custom_field_accepts_esputniks_spelling(mcp: Client
 
 async def test_get_import_status_follows_a_session_to_its_contacts(mcp: Client, sandbox: Sandbox) -> None:
     bulk = data(await call(mcp, "bulk_upsert_contacts", {"contacts": emails(2, "status")}))
-    session = bulk["chunks"][0]["session_id"]
+    session = bulk["requests"][0]["session_id"]
     running = data(await call(mcp, "get_import_status", {"session_id": session}))
     assert running["status"] == "STARTED"
     assert running["finished"] is False
@@ -306,7 +305,7 @@ async def test_get_import_status_follows_a_session_to_its_contacts(mcp: Client, 
 async def test_get_import_status_of_a_large_import_is_cut_to_size(mcp: Client, sandbox: Sandbox) -> None:
     bulk = data(await call(mcp, "bulk_upsert_contacts", {"contacts": emails(3000, "large")}))
     sandbox.clock.advance(60)
-    result = await call(mcp, "get_import_status", {"session_id": bulk["chunks"][0]["session_id"]})
+    result = await call(mcp, "get_import_status", {"session_id": bulk["requests"][0]["session_id"]})
     out = data(result)
     assert out["imported"] == 3000
     assert 0 < len(out["contacts"]) < 3000

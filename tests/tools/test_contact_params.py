@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from esputnik_mcp.tools.params import ContactFirstName, CustomFieldValues
+from esputnik_mcp.toolkit.params import ContactFirstName, CustomFieldValues
 
 NAMES = TypeAdapter(ContactFirstName)
 FIELDS = TypeAdapter(CustomFieldValues)

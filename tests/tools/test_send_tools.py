@@ -13,7 +13,7 @@ from mcp import Client
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
-from esputnik_mcp.tools.catalog import ALL_TOOLS
+from esputnik_mcp.tools import catalogue
 from tests.tools.conftest import automation_settings, call, error_text
 
 pytestmark = pytest.mark.anyio
@@ -55,33 +55,35 @@ async def test_send_tools_are_marked_as_sends(mcp: Client) -> None:
     assert status.read_only_hint is True
 
 
-def test_send_plans_name_recipients_and_content() -> None:
-    specs = {s.name: s for s in ALL_TOOLS}
+async def test_send_plans_name_recipients_and_content() -> None:
+    specs = {s.name: s for s in catalogue()}
     email = specs["send_email"]
     params = email.params.model_validate(
         {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hi</p>", "sender": SHOP}
     )
     assert email.plan_send is not None
-    plan = email.plan_send(params)
-    assert (plan.channel, plan.recipients, plan.content) == ("email", ["olena@example.com"], "Spring sale")
+    plan = await email.plan_send(params, None)
+    assert (plan.channel, plan.audience.recipients, plan.content) == ("email", ("olena@example.com",), "Spring sale")
     changed = email.params.model_validate(
         {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hi!</p>", "sender": SHOP}
     )
     assert plan.content_key.startswith("sha256:")
-    assert email.plan_send(changed).content_key != plan.content_key
+    assert (await email.plan_send(changed, None)).content_key != plan.content_key
 
     sms = specs["send_sms"]
     assert sms.plan_send is not None
-    sms_plan = sms.plan_send(sms.params.model_validate({"phone": "+380501234567", "text": "Your code is 1234"}))
-    assert (sms_plan.channel, sms_plan.recipients, sms_plan.content) == (
+    sms_plan = await sms.plan_send(
+        sms.params.model_validate({"phone": "+380501234567", "text": "Your code is 1234"}), None
+    )
+    assert (sms_plan.channel, sms_plan.audience.recipients, sms_plan.content) == (
         "sms",
-        ["+380501234567"],
+        ("+380501234567",),
         "Your code is 1234",
     )
 
     prepared = specs["send_prepared_message"]
     assert prepared.plan_send is not None
-    prepared_plan = prepared.plan_send(
+    prepared_plan = await prepared.plan_send(
         prepared.params.model_validate(
             {
                 "message_id": 42,
@@ -92,9 +94,10 @@ def test_send_plans_name_recipients_and_content() -> None:
                     {"locator": "+380501234567"},
                 ],
             }
-        )
+        ),
+        None,
     )
-    assert prepared_plan.recipients == ["contact:7", "external:C-1", "+380501234567"]
+    assert prepared_plan.audience.recipients == ("contact:7", "external:C-1", "+380501234567")
     assert (prepared_plan.content, prepared_plan.content_key) == ("template 42", "template:42")
 
 
@@ -429,10 +432,11 @@ async def test_a_dropped_chunk_is_unknown_while_the_other_keeps_its_results(mcp:
     assert not any("request_id" in r for r in listed_unknown)
     [unknown_request] = [r for r in data["requests"] if r["unknown"]]
     first = int(dropped.body["recipients"][0]["locator"].removeprefix("buyer").split("@")[0])
-    assert (unknown_request["first"], unknown_request["unknown"]) == (first, len(dropped_to))
+    last = first + len(dropped_to) - 1
+    assert (unknown_request["items"], unknown_request["unknown"]) == (f"{first}-{last}", len(dropped_to))
     text = error_text(result)
     assert "OUTCOME UNKNOWN" in text
-    assert f"recipients {unknown_request['first']}–{unknown_request['last']}" in text
+    assert f"recipients {first}-{last}: " in text
     assert f"{data['queued']} request_ids known so far" in text
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
+import anyio
 from pydantic import BaseModel
 
 from esputnik_mcp.api._parse import page, parse, parse_list
-from esputnik_mcp.api.errors import ConflictError, RequestValidationError
+from esputnik_mcp.api.errors import ConflictError, ESputnikError, RequestValidationError
 from esputnik_mcp.api.http import Endpoint, HttpCore
 from esputnik_mcp.api.limiter import CONTACT_SEARCH, CONTACT_WRITE
 from esputnik_mcp.api.limits import CONTACTS_PER_BULK, FORBIDDEN_KEY_CHARACTERS, MAX_ROWS
@@ -21,7 +23,17 @@ from esputnik_mcp.api.models import (
     ImportStatus,
     SubscribeResult,
 )
-from esputnik_mcp.api.paging import ChunkOutcome, Page, check_page, chunked, iterate_pages, run_chunks
+from esputnik_mcp.api.paging import (
+    ChunkOutcome,
+    OnDone,
+    Page,
+    Part,
+    check_page,
+    chunked,
+    iterate_pages,
+    run_parts,
+    split,
+)
 from esputnik_mcp.api.retry import Safety
 
 # POST /v1/contact is an upsert (SPEC addContact): repeating it leaves the same contact, so it is
@@ -38,6 +50,10 @@ IMPORT_STATUS = Endpoint("GET", "/v1/importstatus/{sessionId}", Safety.READ, "ge
 EMAILS = Endpoint("GET", "/v1/contacts/email", Safety.READ, "getContactEmails")
 # Subscribe generates a subscribeFromApi event that usually sends a confirmation email: unrepeatable.
 SUBSCRIBE = Endpoint("POST", "/v1/contact/subscribe", Safety.UNREPEATABLE, "subscribeContact", CONTACT_WRITE)
+
+# Import polling: the first wait, and the longest between two reads of one import's status.
+POLL_FIRST_DELAY = 0.25
+POLL_MAX_DELAY = 4.0
 
 # GET /v1/contacts/email takes the ids comma-separated in the query; no limit is documented.
 # Asking for at most this many at a time keeps the URL short.
@@ -57,6 +73,32 @@ def check_event_key(value: str, what: str) -> None:
     bad = sorted({c for c in value if c in FORBIDDEN_KEY_CHARACTERS})
     if bad:
         raise RequestValidationError(f"{what} contains characters eSputnik forbids: {' '.join(bad)}")
+
+
+@dataclass(frozen=True)
+class BulkGroup:
+    """Contacts that give the same fields, and the options that write exactly those fields."""
+
+    options: BulkOptions
+    positions: list[int]
+    contacts: list[ContactInput]
+
+
+def plan_bulk_upsert(contacts: Sequence[ContactInput], options: BulkOptions) -> list[BulkGroup]:
+    """``contacts`` grouped by the standard and custom fields each gives, each group with ``options``
+    whose ``contactFields`` and ``customFieldsIDs`` list exactly those: a bulk update clears the
+    listed fields a contact lacks, so contacts that give different fields go in different requests.
+    Groups come in the order of their first contact."""
+    groups: dict[tuple[frozenset[str], frozenset[int]], BulkGroup] = {}
+    for position, contact in enumerate(contacts):
+        standard, custom = contact.bulk_contact_fields(), contact.custom_field_ids()
+        group = groups.get((standard, custom))
+        if group is None:
+            fields = {"contact_fields": sorted(standard), "custom_fields_ids": sorted(custom) or None}
+            group = groups[(standard, custom)] = BulkGroup(options.model_copy(update=fields), [], [])
+        group.positions.append(position)
+        group.contacts.append(contact)
+    return list(groups.values())
 
 
 class ContactsApi:
@@ -207,19 +249,73 @@ class ContactsApi:
         response = await self._http.call(BULK, json_body=body)
         return parse(BulkUpdateResult, response.data, BULK)
 
-    async def bulk_update_chunked(
+    async def bulk_upsert(
         self,
         contacts: Sequence[ContactInput],
         options: BulkOptions,
         *,
-        on_done: Callable[[ChunkOutcome[ContactInput, BulkUpdateResult]], Awaitable[None]] | None = None,
+        on_done: OnDone[ContactInput, BulkUpdateResult] | None = None,
     ) -> list[ChunkOutcome[ContactInput, BulkUpdateResult]]:
-        """Any number of contacts, in requests of 3000, a few at a time; one outcome per request."""
+        """Any number of contacts, in as few requests as eSputnik allows, a few at a time; one
+        outcome per request, its ``positions`` the contacts' indexes in ``contacts``.
 
-        async def work(part: Sequence[ContactInput]) -> BulkUpdateResult:
-            return await self.bulk_update(part, options)
+        A bulk update writes exactly the fields its ``contactFields`` and ``customFieldsIDs`` list,
+        clearing those a contact lacks: contacts are grouped by the fields they give, and each group
+        lists exactly those (see :func:`plan_bulk_upsert`). ``options``' own field lists are replaced.
+        """
+        parts: list[tuple[BulkOptions, Part[ContactInput]]] = [
+            (group.options, part)
+            for group in plan_bulk_upsert(contacts, options)
+            for part in split(group.contacts, CONTACTS_PER_BULK, group.positions)
+        ]
 
-        return await run_chunks(contacts, CONTACTS_PER_BULK, work, concurrency=self._concurrency, on_done=on_done)
+        async def work(index: int, part: Part[ContactInput]) -> BulkUpdateResult:
+            return await self.bulk_update(part.items, parts[index][0])
+
+        return await run_parts([p for _, p in parts], work, concurrency=self._concurrency, on_done=on_done)
+
+    async def follow_imports(
+        self,
+        session_ids: Sequence[str],
+        *,
+        until: float,
+        concurrency: int | None = None,
+        on_status: Callable[[str, ImportStatus], Awaitable[None]] | None = None,
+    ) -> dict[str, ImportStatus | ESputnikError]:
+        """Poll each import until it is FINISHED or ERROR, or until ``until`` (on anyio's clock), at
+        least once each, backing off from a quarter of a second to four. The last status of each, or
+        the error that stopped reading it. ``on_status`` hears of every status read."""
+        latest: dict[str, ImportStatus | ESputnikError] = {}
+        limiter = anyio.CapacityLimiter(concurrency or self._concurrency)
+        delay = POLL_FIRST_DELAY
+
+        async def poll(session_id: str) -> None:
+            async with limiter:
+                try:
+                    status = await self.import_status(session_id)
+                except ESputnikError as exc:
+                    latest[session_id] = exc
+                    return
+            latest[session_id] = status
+            if on_status is not None:
+                await on_status(session_id, status)
+
+        def running() -> list[str]:
+            return [
+                s
+                for s in dict.fromkeys(session_ids)
+                if not isinstance(found := latest.get(s), ESputnikError) and (found is None or not found.finished)
+            ]
+
+        while True:
+            async with anyio.create_task_group() as tg:
+                for session_id in running():
+                    tg.start_soon(poll, session_id)
+            remaining = until - anyio.current_time()
+            if not running() or remaining <= 0:
+                return latest
+            await anyio.sleep(min(delay, remaining))
+            delay = min(delay * 2, POLL_MAX_DELAY)
 
     async def import_status(self, session_id: str) -> ImportStatus:
         if not session_id.strip():

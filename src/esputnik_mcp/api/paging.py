@@ -63,38 +63,63 @@ def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 
 @dataclass(frozen=True)
+class Part(Generic[T]):
+    """Items that go in one request, with their positions in the caller's whole list."""
+
+    items: Sequence[T]
+    positions: Sequence[int]
+
+
+def split(items: Sequence[T], size: int, positions: Sequence[int] | None = None) -> list[Part[T]]:
+    """``items`` cut into parts of at most ``size``; ``positions`` says where each item stands in the
+    caller's list (default: where it stands in ``items``)."""
+    where: Sequence[int] = positions if positions is not None else range(len(items))
+    if len(where) != len(items):
+        raise ValueError("one position per item")
+    return [Part(items[i : i + size], where[i : i + size]) for i in range(0, len(items), max(1, size))]
+
+
+@dataclass(frozen=True)
 class ChunkOutcome(Generic[T, R]):
-    """What became of one chunk: its result, or the error that stopped it (the others go on)."""
+    """What became of one request of a bulk call: its result, or the error that stopped it (the
+    others go on). ``positions`` are the call's indexes of its items, in order."""
 
     index: int
     items: Sequence[T]
+    positions: Sequence[int]
     result: R | None = None
     error: ESputnikError | None = None
 
+    @property
+    def start(self) -> int:
+        """The call's index of the first item."""
+        return self.positions[0] if self.positions else 0
 
-async def run_chunks(
-    items: Sequence[T],
-    size: int,
-    work: Callable[[Sequence[T]], Awaitable[R]],
+
+OnDone = Callable[[ChunkOutcome[T, R]], Awaitable[None]]
+
+
+async def run_parts(
+    parts: Sequence[Part[T]],
+    work: Callable[[int, Part[T]], Awaitable[R]],
     *,
     concurrency: int,
-    on_done: Callable[[ChunkOutcome[T, R]], Awaitable[None]] | None = None,
+    on_done: OnDone[T, R] | None = None,
 ) -> list[ChunkOutcome[T, R]]:
-    """Run ``work`` on each chunk of ``items``, at most ``concurrency`` at once, in chunk order.
+    """Run ``work`` on each part, at most ``concurrency`` at once; the outcomes in part order.
 
-    An API error in one chunk is recorded in its outcome and does not stop the others, so
-    nothing that succeeded is lost. ``on_done`` is told of each chunk as it finishes.
+    An API error in one part is recorded in its outcome and does not stop the others, so nothing
+    that succeeded is lost. ``on_done`` is told of each part as it finishes.
     """
-    parts = chunked(items, size)
     outcomes: list[ChunkOutcome[T, R] | None] = [None] * len(parts)
     limiter = anyio.CapacityLimiter(max(1, concurrency))
 
-    async def one(index: int, part: Sequence[T]) -> None:
+    async def one(index: int, part: Part[T]) -> None:
         async with limiter:
             try:
-                outcome = ChunkOutcome[T, R](index, part, result=await work(part))
+                outcome = ChunkOutcome[T, R](index, part.items, part.positions, result=await work(index, part))
             except ESputnikError as exc:
-                outcome = ChunkOutcome[T, R](index, part, error=exc)
+                outcome = ChunkOutcome[T, R](index, part.items, part.positions, error=exc)
         outcomes[index] = outcome
         if on_done is not None:
             await on_done(outcome)
@@ -103,3 +128,21 @@ async def run_chunks(
         for index, part in enumerate(parts):
             tg.start_soon(one, index, part)
     return [o for o in outcomes if o is not None]
+
+
+async def run_chunks(
+    items: Sequence[T],
+    size: int,
+    work: Callable[[Sequence[T]], Awaitable[R]],
+    *,
+    concurrency: int,
+    on_done: OnDone[T, R] | None = None,
+) -> list[ChunkOutcome[T, R]]:
+    """Run ``work`` on each consecutive chunk of at most ``size`` of ``items`` (see :func:`run_parts`)."""
+    if size < 1:
+        raise ValueError("chunk size must be positive")
+
+    async def each(index: int, part: Part[T]) -> R:
+        return await work(part.items)
+
+    return await run_parts(split(items, size), each, concurrency=concurrency, on_done=on_done)

@@ -9,7 +9,7 @@ from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.http import Endpoint, HttpCore
 from esputnik_mcp.api.limits import MAX_ROWS, SEGMENT_IDS_PER_REQUEST
 from esputnik_mcp.api.models import Contact, Group
-from esputnik_mcp.api.paging import ChunkOutcome, Page, check_page, iterate_pages, run_chunks
+from esputnik_mcp.api.paging import ChunkOutcome, OnDone, Page, check_page, iterate_pages, run_chunks
 from esputnik_mcp.api.retry import Safety
 
 SEARCH = Endpoint("GET", "/v1/groups", Safety.READ, "searchGroups")
@@ -74,15 +74,21 @@ class SegmentsApi:
         response = await self._http.call(DETACH, path_params={"id": segment_id}, json_body=body)
         return str(response.data)
 
-    async def attach_chunked(self, segment_id: int, members: Members) -> list[ChunkOutcome[int | str, str]]:
+    async def attach_chunked(
+        self, segment_id: int, members: Members, *, on_done: OnDone[int | str, str] | None = None
+    ) -> list[ChunkOutcome[int | str, str]]:
         """Any number of members, in requests of 500, a few at a time."""
 
         async def work(part: Sequence[int | str]) -> str:
             return await self.attach(segment_id, part)  # type: ignore[arg-type]
 
-        return await run_chunks(list(members), SEGMENT_IDS_PER_REQUEST, work, concurrency=self._concurrency)
+        return await run_chunks(
+            list(members), SEGMENT_IDS_PER_REQUEST, work, concurrency=self._concurrency, on_done=on_done
+        )
 
-    async def detach_chunked(self, segment_id: int, members: Members) -> list[ChunkOutcome[int | str, str]]:
+    async def detach_chunked(
+        self, segment_id: int, members: Members, *, on_done: OnDone[int | str, str] | None = None
+    ) -> list[ChunkOutcome[int | str, str]]:
         """Any number of members (never none), in requests of 500, a few at a time."""
         if not members:
             raise RequestValidationError(_EMPTY_DETACH)
@@ -90,7 +96,9 @@ class SegmentsApi:
         async def work(part: Sequence[int | str]) -> str:
             return await self.detach(segment_id, part)  # type: ignore[arg-type]
 
-        return await run_chunks(list(members), SEGMENT_IDS_PER_REQUEST, work, concurrency=self._concurrency)
+        return await run_chunks(
+            list(members), SEGMENT_IDS_PER_REQUEST, work, concurrency=self._concurrency, on_done=on_done
+        )
 
 
 _EMPTY_DETACH = "no contacts given: eSputnik would remove every contact from the segment"

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from esputnik_mcp.tools.base import Kind, SendPlan
+from esputnik_mcp.toolspec import Kind, SendPlan
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,41 @@ def mask(recipient: str) -> str:
 
 
 def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[str]) -> Refusal | None:
-    count = len(plan.recipients)
-    if count > max_recipients:
+    """The recipient cap, on the audience's size (a segment counts its members), then the allowlist."""
+    audience = plan.audience
+    size = audience.size
+    if size is None:
+        unknown = ", ".join(s.describe() for s in audience.segments if s.members is None)
         return Refusal(
             "max_recipients",
-            f"refused: {count} recipients in one call; at most {max_recipients} are allowed "
-            "(ESPUTNIK_MAX_RECIPIENTS). Split the send, or raise the limit deliberately.",
+            f"refused: the size of {unknown} is unknown, so ESPUTNIK_MAX_RECIPIENTS cannot be checked; nothing was "
+            "sent. Check the segment with get_segment_contacts.",
         )
-    if allowed:
-        patterns = [p.strip().lower() for p in allowed if p.strip()]
-        outside = [r for r in plan.recipients if not any(fnmatch.fnmatchcase(r.lower(), p) for p in patterns)]
-        if outside:
-            shown = ", ".join(mask(r) for r in outside[:5])
-            indirect = any(r.startswith(("contact:", "external:")) for r in outside)
-            hint = " Name recipients by address or phone so that they can be checked." if indirect else ""
-            return Refusal(
-                "allowed_recipients",
-                f"refused: {len(outside)} recipient(s) outside ESPUTNIK_ALLOWED_RECIPIENTS ({shown}); "
-                f"this server may only send to {', '.join(patterns)}.{hint}",
-            )
+    if size > max_recipients:
+        return Refusal(
+            "max_recipients",
+            f"refused: this send reaches up to {size} people ({audience.describe()}); at most {max_recipients} "
+            "are allowed per call (ESPUTNIK_MAX_RECIPIENTS). Split the send, or raise the limit deliberately.",
+        )
+    if not allowed:
+        return None
+    patterns = [p.strip().lower() for p in allowed if p.strip()]
+    if audience.segments:
+        return Refusal(
+            "allowed_recipients",
+            "refused: a segment's members cannot be checked against ESPUTNIK_ALLOWED_RECIPIENTS "
+            f"({', '.join(patterns)}); send to recipients named by address or phone.",
+        )
+    outside = [r for r in audience.recipients if not any(fnmatch.fnmatchcase(r.lower(), p) for p in patterns)]
+    if outside:
+        shown = ", ".join(mask(r) for r in outside[:5])
+        indirect = any(r.startswith(("contact:", "external:")) for r in outside)
+        hint = " Name recipients by address or phone so that they can be checked." if indirect else ""
+        return Refusal(
+            "allowed_recipients",
+            f"refused: {len(outside)} recipient(s) outside ESPUTNIK_ALLOWED_RECIPIENTS ({shown}); "
+            f"this server may only send to {', '.join(patterns)}.{hint}",
+        )
     return None
 
 

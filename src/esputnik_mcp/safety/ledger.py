@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from esputnik_mcp.safety.guards import Refusal, mask
 from esputnik_mcp.store.base import LedgerEntry, SendStatus, StateStore
-from esputnik_mcp.tools.base import SendPlan
+from esputnik_mcp.toolspec import SendPlan
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Ledger:
 
     def check(self, plan: SendPlan, *, allow_duplicate: bool) -> Refusal | None:
         """A refusal when a recipient already got this content within the window (or may have)."""
-        keys = {send_key(plan.channel, plan.content_key, r): r for r in plan.recipients}
+        keys = {send_key(plan.channel, plan.content_key, r): r for r in plan.audience.labels}
         earlier = [e for e in self._store.sends_since(list(keys), self._clock() - self._window) if e.status != "failed"]
         if not earlier:
             return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from esputnik_mcp.tools.base import Toolset, ToolSpec
+from esputnik_mcp.toolspec import Toolset, ToolSpec
 
 
 class PolicyError(ValueError):

@@ -10,8 +10,8 @@ from mcp.server.mcpserver import MCPServer
 from esputnik_mcp import __version__
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.server.tooling import sdk_tool
-from esputnik_mcp.tools.base import ToolSpec
-from esputnik_mcp.tools.catalog import ALL_TOOLS
+from esputnik_mcp.tools import catalogue
+from esputnik_mcp.toolspec import ToolSpec
 
 SERVER_NAME = "esputnik-mcp"
 
@@ -37,8 +37,9 @@ def instructions(runtime: Runtime) -> str:
     return INSTRUCTIONS + (SANDBOX_NOTE if runtime.on_sandbox else "")
 
 
-def build_server(runtime: Runtime, tools: Sequence[ToolSpec] = ALL_TOOLS) -> MCPServer[Any]:
-    """The MCP server exposing ``tools`` over ``runtime``, in catalogue order."""
+def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> MCPServer[Any]:
+    """The MCP server exposing ``tools`` (default: the catalogue) over ``runtime``, in their order."""
+    tools = catalogue() if tools is None else tools
     return MCPServer(
         SERVER_NAME,
         title="eSputnik",

@@ -9,7 +9,7 @@ client retries with the user's answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,9 +25,10 @@ from esputnik_mcp.safety.ledger import Ledger, RecipientOutcome
 from esputnik_mcp.safety.policy import ToolPolicy
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore
-from esputnik_mcp.tools.base import Kind, Result, SendPlan, ToolInput, ToolSpec
-from esputnik_mcp.tools.catalog import ALL_TOOLS
-from esputnik_mcp.tools.sending import SendOutput
+from esputnik_mcp.toolkit.base import Result
+from esputnik_mcp.toolkit.sending import SendOutput
+from esputnik_mcp.tools import catalogue
+from esputnik_mcp.toolspec import Kind, SendPlan, ToolSpec
 
 CONFIRM_KEY = "confirm"
 SHOWN_RECIPIENTS = 5
@@ -45,7 +46,8 @@ class Preview:
     """What a call is about to do, for the person who confirms it."""
 
     action: str  # one line
-    recipients: list[str]
+    recipients: list[str]  # as named in the call; a segment as its description
+    count: int = 0  # how many people it reaches at most
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,15 @@ class Stop:
 
 
 Decision = Stop | InputRequiredResult | None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The gate's answer to a call: go ahead (``decision`` None), stop, or ask the user; and what the
+    call would send, when it is a send."""
+
+    decision: Decision
+    plan: SendPlan | None = None
 
 
 @dataclass
@@ -87,11 +98,21 @@ class Gate:
 
     # --- the checks, in order ------------------------------------------------------------------
 
-    async def admit(self, spec: ToolSpec, params: ToolInput, ctx: Context[Any, Any] | None) -> Decision:
-        """Whether the call may run now: None to go ahead, a Stop, or a question for the user."""
+    async def admit(
+        self,
+        spec: ToolSpec,
+        params: BaseModel,
+        planner: Callable[[], Awaitable[SendPlan | None]],
+        ctx: Context[Any, Any] | None,
+    ) -> Admission:
+        """Whether the call may run now. ``planner`` says what a send would send; it is asked only
+        once the policy and the rate limits let the call through."""
         refusal = self._policy_and_limits(spec)
-        plan = spec.plan_send(params) if spec.plan_send is not None else None
-        if refusal is None and plan is not None:
+        if refusal is not None:
+            self._audit(spec, params, "refused", guard=refusal.guard, detail=refusal.message)
+            return Admission(Stop(refusal.message))
+        plan = await planner()
+        if plan is not None:
             refusal = check_recipients(
                 plan, max_recipients=self.settings.max_recipients, allowed=self.settings.allowed_recipients
             )
@@ -99,11 +120,11 @@ class Gate:
                 refusal = self.ledger.check(plan, allow_duplicate=bool(getattr(params, "allow_duplicate", False)))
         if refusal is not None:
             self._audit(spec, params, "refused", plan=plan, guard=refusal.guard, detail=refusal.message)
-            return Stop(refusal.message)
+            return Admission(Stop(refusal.message), plan)
         preview = self._preview(spec, params, plan)
         if preview is None or self.settings.send_confirmation == "off":
-            return None
-        return await self._confirm(spec, params, preview, plan, ctx)
+            return Admission(None, plan)
+        return Admission(await self._confirm(spec, params, preview, plan, ctx), plan)
 
     def _policy_and_limits(self, spec: ToolSpec) -> Refusal | None:
         reason = self.policy.refusal(spec)
@@ -112,11 +133,12 @@ class Gate:
         return self.rates.check(spec.kind)
 
     @staticmethod
-    def _preview(spec: ToolSpec, params: ToolInput, plan: SendPlan | None) -> Preview | None:
+    def _preview(spec: ToolSpec, params: BaseModel, plan: SendPlan | None) -> Preview | None:
         if plan is not None:
-            count = len(plan.recipients)
+            audience = plan.audience
+            shown = list(audience.recipients) + [s.describe() for s in audience.segments]
             return Preview(
-                f"send {plan.channel} to {count} recipient{'s' * (count != 1)}: {plan.content}", plan.recipients
+                f"send {plan.channel} to {audience.describe()}: {plan.content}", shown, audience.size or len(shown)
             )
         if spec.irreversible is not None:
             sentence = spec.irreversible(params)
@@ -125,7 +147,7 @@ class Gate:
         return None
 
     async def _confirm(
-        self, spec: ToolSpec, params: ToolInput, preview: Preview, plan: SendPlan | None, ctx: Context[Any, Any] | None
+        self, spec: ToolSpec, params: BaseModel, preview: Preview, plan: SendPlan | None, ctx: Context[Any, Any] | None
     ) -> Decision:
         mode = self.settings.send_confirmation
         can_elicit = ctx is not None and _client_elicits(ctx)
@@ -156,7 +178,7 @@ class Gate:
                     "confirmation_required": {
                         "tool": spec.name,
                         "action": preview.action,
-                        "recipient_count": len(preview.recipients),
+                        "recipient_count": preview.count,
                         "recipients": preview.recipients[:SHOWN_RECIPIENTS],
                         "confirmation_token": issued,
                         "expires_in_seconds": int(TOKEN_TTL_SECONDS),
@@ -191,10 +213,15 @@ class Gate:
     # --- after the call ------------------------------------------------------------------------
 
     def settle(
-        self, spec: ToolSpec, params: ToolInput, result: Result[Any] | None, error: str | None, ambiguous: bool
+        self,
+        spec: ToolSpec,
+        params: BaseModel,
+        plan: SendPlan | None,
+        result: Result[Any] | None,
+        error: str | None,
+        ambiguous: bool,
     ) -> None:
         """Record what happened: the ledger for sends, the audit log for writes and sends."""
-        plan = spec.plan_send(params) if spec.plan_send is not None else None
         outcomes = _send_outcomes(plan, result, ambiguous)
         if plan is not None and outcomes:
             self.ledger.record(spec.name, plan, outcomes)
@@ -211,7 +238,7 @@ class Gate:
     def _audit(
         self,
         spec: ToolSpec,
-        params: ToolInput,
+        params: BaseModel,
         outcome: Outcome,
         *,
         plan: SendPlan | None = None,
@@ -221,14 +248,14 @@ class Gate:
     ) -> None:
         if spec.kind is Kind.READ and outcome != "refused":
             return
-        recipients = plan.recipients if plan is not None else []
+        recipients = list(plan.audience.labels) if plan is not None else []
         self.store.append_audit(
             AuditRecord(
                 at=self.clock(),
                 tool=spec.name,
                 arguments_hash=payload_hash(spec.name, params.model_dump(mode="json"))[:16],
                 outcome=outcome,
-                recipient_count=len(recipients),
+                recipient_count=(plan.audience.size or len(recipients)) if plan is not None else 0,
                 recipients=tuple(mask(r) for r in recipients[:AUDITED_RECIPIENTS]),
                 request_ids=tuple(request_ids or ()),
                 guard=guard,
@@ -240,7 +267,7 @@ class Gate:
 def policy_for(settings: Settings) -> ToolPolicy:
     """The tool policy the settings ask for; raises PolicyError naming unknown tools or toolsets."""
     return ToolPolicy.build(
-        ALL_TOOLS,
+        catalogue(),
         read_only=settings.read_only,
         toolsets=settings.toolsets,
         include=settings.tools,
@@ -294,7 +321,7 @@ def _send_outcomes(plan: SendPlan | None, result: Result[Any] | None, ambiguous:
         return []
     if result is None or not isinstance(result.data, SendOutput) or not result.data.results:
         status: Literal["unknown", "failed"] = "unknown" if ambiguous else "failed"
-        return [RecipientOutcome(r, status) for r in plan.recipients]
+        return [RecipientOutcome(r, status) for r in plan.audience.labels]
     ledger_status: dict[str, Literal["sent", "unknown", "failed"]] = {
         "queued": "sent",
         "unknown": "unknown",

@@ -14,7 +14,7 @@ from esputnik_mcp.api import ESputnikClient
 from esputnik_mcp.server.gate import Gate
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store import SQLiteStore, StateStore
-from esputnik_mcp.tools.base import ToolContext
+from esputnik_mcp.toolkit.base import ToolContext
 
 
 @dataclass

@@ -17,13 +17,15 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from esputnik_mcp.api import AmbiguousOutcomeError, ESputnikError
 from esputnik_mcp.server.gate import Gate, Stop
-from esputnik_mcp.tools.base import ToolContext, ToolFailure, ToolInput, ToolSpec
-from esputnik_mcp.tools.failures import describe_api_error, describe_validation_error
-from esputnik_mcp.tools.results import clean_text, render
+from esputnik_mcp.settings import Settings
+from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure
+from esputnik_mcp.toolkit.failures import describe_api_error, describe_validation_error
+from esputnik_mcp.toolkit.render import clean_text, render
+from esputnik_mcp.toolspec import SendPlan, ToolSpec
 
 logger = logging.getLogger("esputnik_mcp.tools")
 
@@ -43,55 +45,136 @@ class _PassThroughArguments(ArgModelBase):
 
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
 _DATA_KEYWORDS = frozenset({"default", "enum", "const", "examples"})
+_NULL = {"type": "null"}
+# Bounds that only guard against abuse: the server enforces them, but no real value comes near, so
+# they tell a model nothing. Bounds that matter (a name's 40 characters, a list's cap) stay.
+_LOOSE_MAX_LENGTH = 255
+_INT32_MAX = 2**31 - 1
 
 
-def compact_schema(schema: Any, *, nulls: bool = True) -> Any:
-    """``schema`` without the ``title`` keywords pydantic derives from field and class names: they
-    repeat the property names, and every client pays for them in tokens at each tools/list.
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """``schema`` as few tokens as say the same to a client: what every client pays at each tools/list.
 
-    With ``nulls=False`` (output schemas: results never carry a null, see ``results.structured``)
-    an optional field is described by its type alone rather than "that type or null, default null".
+    - no ``title`` keywords: pydantic derives them from field and class names, which they repeat;
+    - no null branches: an optional field is simply not required (results never carry a null, see
+      ``render.structured``, and a tool takes a missing argument for its default);
+    - a union of bare types as one list (``"type": ["string", "number"]``), and no
+      ``additionalProperties: true``, which every object allows anyway;
+    - no class docstrings (the root's and each definition's ``description``): they speak to the
+      code's readers; each property says what it means to the model;
+    - no bounds that only guard against abuse (``minLength: 1``, ``maxLength`` of 255 and more,
+      ``maximum`` 2**31-1 on ids): the server still enforces them, with a precise message;
+    - for results (``output``), structure only: no descriptions (the summary line and the tool's
+      description say what a result means; a model reads the result, not its schema), no defaults
+      (a result carries every value it has) and no ``additionalProperties: false``.
     """
     if isinstance(schema, list):
-        return [compact_schema(item, nulls=nulls) for item in schema]
+        return [compact_schema(item, output=output) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    if not nulls:
+    options = schema.get("anyOf")
+    if isinstance(options, list) and _NULL in options:
+        rest = [option for option in options if option != _NULL]
+        outer = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+        schema = {**rest[0], **outer} if len(rest) == 1 and isinstance(rest[0], dict) else {**outer, "anyOf": rest}
         options = schema.get("anyOf")
-        if isinstance(options, list) and {"type": "null"} in options:
-            rest = [option for option in options if option != {"type": "null"}]
-            merged = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
-            if len(rest) == 1 and isinstance(rest[0], dict):
-                merged.update(rest[0])
-            else:
-                merged["anyOf"] = rest
-            schema = merged
+    if isinstance(options, list) and options and all(isinstance(o, dict) and set(o) == {"type"} for o in options):
+        types = [o["type"] for o in options]
+        if "number" in types and "integer" in types:
+            types.remove("integer")  # every integer is a number
+        schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, "type": types}
     compact: dict[str, Any] = {}
     for key, value in schema.items():
-        if key == "title":
+        if key == "title" or _loose(key, value) or _implied(key, value) or (output and _result_only(key, value)):
             continue
         if key in _NAME_MAPS and isinstance(value, dict):
-            compact[key] = {name: compact_schema(sub, nulls=nulls) for name, sub in value.items()}
+            compact[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+            if key == "$defs":
+                for definition in compact[key].values():
+                    if isinstance(definition, dict):
+                        definition.pop("description", None)
         elif key in _DATA_KEYWORDS:
             compact[key] = value
         else:
-            compact[key] = compact_schema(value, nulls=nulls)
+            compact[key] = compact_schema(value, output=output)
     return compact
 
 
-def input_schema(spec: ToolSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = compact_schema(spec.params.model_json_schema())
+def _implied(key: str, value: Any) -> bool:
+    """Whether ``key: value`` says what JSON Schema assumes anyway."""
+    return key == "additionalProperties" and value is True
+
+
+def _result_only(key: str, value: Any) -> bool:
+    """Whether ``key: value`` of a result schema says nothing about the result's structure."""
+    return (key in ("description", "default") and not isinstance(value, dict)) or (
+        key == "additionalProperties" and value is False
+    )
+
+
+def _loose(key: str, value: Any) -> bool:
+    """Whether ``key: value`` is a bound that only guards against abuse."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    return (
+        (key == "minLength" and value == 1)
+        or (key == "maxLength" and value >= _LOOSE_MAX_LENGTH)
+        or (key == "maximum" and value == _INT32_MAX)
+    )
+
+
+def limits(settings: Settings) -> dict[str, object]:
+    """The settings a tool's description may name in braces, e.g. ``{max_recipients}``."""
+    return {"max_recipients": settings.max_recipients}
+
+
+def inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each definition used once written in place of its reference: the reference
+    and the definition's name say nothing a model needs. Definitions used more than once stay."""
+    definitions = schema.get("$defs")
+    if not isinstance(definitions, dict):
+        return schema
+    text = json.dumps(schema)
+    once = {name for name in definitions if text.count(f'"#/$defs/{name}"') == 1}
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, list):
+            return [expand(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix("#/$defs/") in once:
+            rest = {k: expand(v) for k, v in node.items() if k != "$ref"}
+            return {**expand(definitions[ref.removeprefix("#/$defs/")]), **rest}
+        return {k: expand(v) for k, v in node.items() if k != "$defs"}
+
+    inlined: dict[str, Any] = expand(schema)
+    kept = {name: expand(d) for name, d in definitions.items() if name not in once}
+    if kept:
+        inlined["$defs"] = kept
+    return inlined
+
+
+def input_schema(spec: ToolSpec, settings: Settings) -> dict[str, Any]:
+    schema: dict[str, Any] = inline_single_use(compact_schema(spec.params.model_json_schema()))
+    schema.pop("description", None)
+    if spec.recipients_param is not None:
+        recipients = schema["properties"][spec.recipients_param]
+        recipients["maxItems"] = min(recipients.get("maxItems", settings.max_recipients), settings.max_recipients)
     return schema
 
 
 def output_schema(spec: ToolSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = compact_schema(spec.output.model_json_schema(mode="serialization"), nulls=False)
+    schema: dict[str, Any] = inline_single_use(
+        compact_schema(spec.output.model_json_schema(mode="serialization"), output=True)
+    )
+    schema.pop("description", None)
     return schema
 
 
 def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
+    # No title here: the tool's own title says it, and clients prefer it.
     return ToolAnnotations(
-        title=spec.title,
         read_only_hint=spec.read_only,
         destructive_hint=spec.destructive_hint,
         idempotent_hint=spec.idempotent_hint,
@@ -107,8 +190,8 @@ def sdk_tool(spec: ToolSpec, make_context: ContextFactory, gate: Gate) -> Tool:
         fn=call,
         name=spec.name,
         title=spec.title,
-        description=spec.description,
-        parameters=input_schema(spec),
+        description=spec.describe(limits(gate.settings)),
+        parameters=input_schema(spec, gate.settings),
         fn_metadata=FuncMetadata(arg_model=_PassThroughArguments, output_schema=output_schema(spec)),
         is_async=True,
         context_kwarg="ctx",
@@ -123,7 +206,7 @@ def error_result(message: str, structured: dict[str, Any] | None = None) -> Call
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=True)
 
 
-def parse_arguments(model: type[ToolInput], arguments: dict[str, Any]) -> ToolInput:
+def parse_arguments(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
     """Validate ``arguments``; list and object arguments that arrive JSON-encoded as strings (some
     clients send them so) are decoded first."""
     decoded = dict(arguments)
@@ -146,34 +229,47 @@ async def invoke(
     outcome."""
     started = time.perf_counter()
     outcome = "ok"
+    plan: SendPlan | None = None
     try:
         try:
             params = parse_arguments(spec.params, arguments)
         except ValidationError as exc:
             outcome = "invalid"
-            return error_result(describe_validation_error(spec.name, exc))
-        decision = await gate.admit(spec, params, mcp_ctx)
-        if isinstance(decision, InputRequiredResult):
-            outcome = "awaiting confirmation"
-            return decision
-        if isinstance(decision, Stop):
-            outcome = "stopped"
-            return error_result(decision.message, decision.structured)
+            return error_result(describe_validation_error(spec.name, exc, list(spec.params.model_fields)))
+
+        async def planner() -> SendPlan | None:
+            return await spec.plan_send(params, ctx) if spec.plan_send is not None else None
+
         try:
-            result = await spec.handler(params, ctx)
+            admission = await gate.admit(spec, params, planner, mcp_ctx)
         except ToolFailure as exc:
             outcome = "refused"
-            gate.settle(spec, params, None, exc.message, ambiguous=False)
+            return error_result(exc.message)
+        except ESputnikError as exc:
+            outcome = type(exc).__name__
+            return error_result(f"nothing was sent: {describe_api_error(exc)}")
+        plan = admission.plan
+        if isinstance(admission.decision, InputRequiredResult):
+            outcome = "awaiting confirmation"
+            return admission.decision
+        if isinstance(admission.decision, Stop):
+            outcome = "stopped"
+            return error_result(admission.decision.message, admission.decision.structured)
+        try:
+            result: Result[Any] = await spec.handler(params, ctx)
+        except ToolFailure as exc:
+            outcome = "refused"
+            gate.settle(spec, params, plan, None, exc.message, ambiguous=False)
             return error_result(exc.message)
         except ESputnikError as exc:
             outcome = type(exc).__name__
             message = describe_api_error(exc)
-            gate.settle(spec, params, None, message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
+            gate.settle(spec, params, plan, None, message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
             return error_result(message)
         text, content = render(result, sandbox=ctx.sandbox)
         if result.is_error:
             outcome = "error"
-        gate.settle(spec, params, result, result.summary if result.is_error else None, ambiguous=False)
+        gate.settle(spec, params, plan, result, result.summary_line() if result.is_error else None, ambiguous=False)
         return CallToolResult(
             content=[TextContent(type="text", text=text)], structured_content=content, is_error=result.is_error
         )

@@ -1,4 +1,4 @@
-"""Account tools: get_account_info."""
+"""The account and this server: get_account_info, get_audit_log."""
 
 from __future__ import annotations
 
@@ -7,19 +7,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from esputnik_mcp.tools.base import (
-    Kind,
-    Result,
-    ToolContext,
-    ToolFailure,
-    ToolInput,
-    ToolOutput,
-    Toolset,
-    ToolSpec,
-    both,
-)
-from esputnik_mcp.tools.params import DateTimeWithZone
-from esputnik_mcp.tools.views import View
+from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure, ToolInput, ToolOutput, both, tool
+from esputnik_mcp.toolkit.params import DateTimeWithZone
+from esputnik_mcp.toolkit.views import View
+from esputnik_mcp.toolspec import Kind, Toolset
 
 
 class AccountInfoInput(ToolInput):
@@ -36,6 +27,14 @@ class AccountInfoOutput(ToolOutput):
     bonus_sms: int | None = Field(default=None, description="Prepaid SMS left.")
 
 
+@tool(
+    "get_account_info",
+    title="Account and balance",
+    toolset=Toolset.ACCOUNT,
+    kind=Kind.READ,
+    description="""The organisation, its balance, credit limit, currency and prepaid emails and SMS: to check
+    the connection or before a large send. Two reads.""",
+)
 async def get_account_info(params: AccountInfoInput, ctx: ToolContext) -> Result[AccountInfoOutput]:
     info, balance = await both(ctx.client.account.info(), ctx.client.account.balance())
     out = AccountInfoOutput(
@@ -77,6 +76,15 @@ class AuditLogOutput(ToolOutput):
     entries: list[AuditEntry]
 
 
+@tool(
+    "get_audit_log",
+    title="Audit log",
+    toolset=Toolset.ACCOUNT,
+    kind=Kind.READ,
+    open_world=False,
+    description="""Recent writes and sends through this server, newest first: tool, outcome, masked
+    recipients, request ids, and the guard that refused a call. Local; no request to eSputnik.""",
+)
 async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[AuditLogOutput]:
     if ctx.state is None:
         raise ToolFailure("this server keeps no audit log")
@@ -98,35 +106,4 @@ async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[Audit
             for r in records
         ]
     )
-    return Result(f"{len(out.entries)} audit entries, newest first", out)
-
-
-TOOLS = [
-    ToolSpec(
-        name="get_account_info",
-        title="Account and balance",
-        description=(
-            "Get the eSputnik organisation, its balance, credit limit, currency and prepaid email and SMS "
-            "counts. Use it to check the connection or before a large send. Two cheap reads."
-        ),
-        toolset=Toolset.ACCOUNT,
-        kind=Kind.READ,
-        params=AccountInfoInput,
-        output=AccountInfoOutput,
-        handler=get_account_info,
-    ),
-    ToolSpec(
-        name="get_audit_log",
-        title="Audit log",
-        description=(
-            "Recent writes and sends made through this server, newest first: tool, outcome, masked recipients, "
-            "request ids, and which guard refused a call. Local; makes no request to eSputnik."
-        ),
-        toolset=Toolset.ACCOUNT,
-        kind=Kind.READ,
-        params=AuditLogInput,
-        output=AuditLogOutput,
-        handler=get_audit_log,
-        open_world=False,
-    ),
-]
+    return Result(lambda o: f"{len(o.entries)} audit entries, newest first", out)

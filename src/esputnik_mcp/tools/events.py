@@ -7,17 +7,9 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from esputnik_mcp.api.events import CONTACT_PARAMS, event_contact
-from esputnik_mcp.tools.base import (
-    Kind,
-    Result,
-    ToolContext,
-    ToolFailure,
-    ToolInput,
-    ToolOutput,
-    Toolset,
-    ToolSpec,
-)
-from esputnik_mcp.tools.params import EventTypeKey
+from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure, ToolInput, ToolOutput, tool
+from esputnik_mcp.toolkit.params import EventTypeKey
+from esputnik_mcp.toolspec import Kind, Toolset
 
 # eSputnik's v2 event has no key field of its own (v1 had keyValue); key_value travels as this param.
 KEY_VALUE_PARAM = "keyValue"
@@ -29,9 +21,8 @@ class GenerateEventInput(ToolInput):
         dict[str, Any],
         Field(
             min_length=1,
-            description="The event's parameters as an object; values may be strings, numbers, nested "
-            "objects or arrays. Must name the contact by one of " + ", ".join(CONTACT_PARAMS) + ", e.g. "
-            '{"email": "olena@example.com", "cartTotal": 59.9, "items": [{"sku": "A-1", "qty": 2}]}.',
+            description="Naming the contact by one of " + ", ".join(CONTACT_PARAMS) + "; any JSON values, e.g. "
+            '{"email": "olena@example.com", "cartTotal": 59.9}.',
         ),
     ]
     key_value: Annotated[
@@ -39,19 +30,27 @@ class GenerateEventInput(ToolInput):
         Field(
             min_length=1,
             max_length=300,
-            description="Optional. eSputnik's v2 event has no key field, so this is sent as the parameter "
-            "keyValue for workflows and templates to read; it does not name the contact.",
+            description="Sent as the parameter keyValue (v2 events have no key field); it names no contact.",
         ),
     ] = None
 
 
 class EventOutput(ToolOutput):
     event_type_key: str
-    contact_param: str = Field(description="The parameter that named the contact, e.g. email.")
+    contact_param: str
     contact_value: str
-    params: int = Field(description="How many parameters the event carried.")
+    params: int = Field(description="Parameters the event carried.")
 
 
+@tool(
+    "generate_event",
+    title="Generate an event",
+    toolset=Toolset.EVENTS,
+    kind=Kind.WRITE,
+    idempotent=False,
+    description="""Record a custom event (e.g. cartAbandoned) for one contact named in params; it can start
+    workflows that message real people, so it is never repeated automatically. At most 20 kB.""",
+)
 async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result[EventOutput]:
     event_params = dict(params.params)
     if params.key_value is not None:
@@ -78,23 +77,3 @@ async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result
         "workflows started by it may now send messages"
     )
     return Result(summary, out)
-
-
-TOOLS = [
-    ToolSpec(
-        name="generate_event",
-        title="Generate an event",
-        description=(
-            "Record a custom event (e.g. cartAbandoned, passwordReset) for one contact; it can start "
-            "workflows that message real people, so it is never repeated automatically. params must name "
-            "the contact; the event is at most 20 kB."
-        ),
-        toolset=Toolset.EVENTS,
-        kind=Kind.WRITE,
-        params=GenerateEventInput,
-        output=EventOutput,
-        handler=generate_event,
-        destructive=False,
-        idempotent=False,
-    ),
-]

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from esputnik_mcp.api import AmbiguousOutcomeError
-from esputnik_mcp.api.limits import ORDERS_PER_REQUEST
+from esputnik_mcp.api import ChunkOutcome
+from esputnik_mcp.api.limits import ORDER_DELETE_WINDOW_HOURS, ORDERS_PER_REQUEST
 from esputnik_mcp.api.models import FailedOrder, OrderInput, OrderStatus
 from esputnik_mcp.api.orders import DELETE_TIME_FORMAT
-from esputnik_mcp.tools.base import (
-    ConfirmableInput,
-    Kind,
-    Result,
-    ToolContext,
-    ToolFailure,
-    ToolInput,
-    ToolOutput,
-    Toolset,
-    ToolSpec,
-)
-from esputnik_mcp.tools.bulk import RequestView, chunk_progress, counted, index_ranges
-from esputnik_mcp.tools.failures import describe_api_error
-from esputnik_mcp.tools.params import (
+from esputnik_mcp.toolkit.base import ConfirmableInput, Result, ToolContext, ToolFailure, ToolInput, ToolOutput, tool
+from esputnik_mcp.toolkit.bulk import RequestView, chunk_progress, counted, request_view, unknown_items
+from esputnik_mcp.toolkit.failures import describe_api_error
+from esputnik_mcp.toolkit.params import (
     Currency,
     DateTimeISO,
     DateTimeWithZone,
@@ -33,7 +23,8 @@ from esputnik_mcp.tools.params import (
     ExternalOrderId,
     Phone,
 )
-from esputnik_mcp.tools.views import View
+from esputnik_mcp.toolkit.views import View
+from esputnik_mcp.toolspec import Kind, Toolset
 
 MAX_ORDERS = 10_000
 
@@ -73,12 +64,12 @@ class Order(ToolInput):
     taxes: Amount | None = None
     restore_url: Text | None = Field(default=None, description="Link back to the order or cart.")
     status_description: Text | None = None
-    store_id: Text | None = Field(default=None, description="Which store, when the account has several.")
+    store_id: Text | None = None
     source: Literal["online", "offline"] | None = None
     delivery_method: Text | None = None
     payment_method: Text | None = None
     delivery_address: Text | None = None
-    additional_info: dict[str, str] | None = Field(default=None, description="Extra string values.")
+    additional_info: dict[str, str] | None = None
     items: list[OrderItem] | None = None
 
     @model_validator(mode="after")
@@ -89,15 +80,7 @@ class Order(ToolInput):
 
 
 class AddOrdersInput(ToolInput):
-    orders: Annotated[
-        list[Order],
-        Field(
-            min_length=1,
-            max_length=MAX_ORDERS,
-            description=f"Up to {MAX_ORDERS} orders, each once; sent {ORDERS_PER_REQUEST} per request. "
-            "An order with a known external_order_id is updated.",
-        ),
-    ]
+    orders: Annotated[list[Order], Field(min_length=1, max_length=MAX_ORDERS)]
 
     @model_validator(mode="after")
     def _each_once(self) -> AddOrdersInput:
@@ -113,7 +96,7 @@ class AddOrdersInput(ToolInput):
 
 
 class FailedOrderView(View):
-    index: int | None = Field(default=None, description="Position of the order in the call.")
+    index: int | None = Field(default=None, description="Position in orders.")
     external_order_id: str | None = None
     error: str | None = Field(default=None, description="eSputnik's reason.")
 
@@ -126,8 +109,8 @@ class AddOrdersOutput(ToolOutput):
     accepted: int
     failed: int
     unknown: int = Field(description="Orders eSputnik may or may not have stored.")
-    requests: list[RequestView] = Field(description="Per request to eSputnik; indexes as in the call.")
-    failed_orders: list[FailedOrderView] = Field(description="Orders eSputnik refused inside an accepted request.")
+    requests: list[RequestView]
+    failed_orders: list[FailedOrderView] = Field(description="Refused inside an accepted request.")
 
 
 def _order_inputs(orders: list[Order]) -> list[OrderInput]:
@@ -142,41 +125,39 @@ def _order_inputs(orders: list[Order]) -> list[OrderInput]:
     return inputs
 
 
-def _failed_views(first: int, orders: list[Order], failed: list[FailedOrder]) -> list[FailedOrderView]:
-    position = {o.external_order_id: first + i for i, o in enumerate(orders)}
+def _failed_views(orders: list[Order], chunk: ChunkOutcome[OrderInput, list[FailedOrder]]) -> list[FailedOrderView]:
+    """The orders eSputnik refused in one request, located in the call by their external id."""
+    position = {orders[i].external_order_id: i for i in chunk.positions}
     views = []
-    for item in failed:
+    for item in chunk.result or []:
         order_id = item.order.get("externalOrderId")
         order_id = str(order_id) if order_id is not None else None
         views.append(FailedOrderView(index=position.get(order_id or ""), external_order_id=order_id, error=item.error))
     return views
 
 
+@tool(
+    "add_orders",
+    title="Add or update orders",
+    toolset=Toolset.ORDERS,
+    kind=Kind.WRITE,
+    idempotent=False,
+    description=f"""Add up to {MAX_ORDERS} orders, or update those with a known external_order_id, for revenue
+    and RFM reports ({ORDERS_PER_REQUEST} per request). Each raises an order event (e.g. orderDELIVERED)
+    whose workflows can message the customer.""",
+)
 async def add_orders(params: AddOrdersInput, ctx: ToolContext) -> Result[AddOrdersOutput]:
     inputs = _order_inputs(params.orders)
     outcomes = await ctx.client.orders.add_chunked(inputs, on_done=chunk_progress(ctx.progress, len(inputs)))
     requests: list[RequestView] = []
     failed_orders: list[FailedOrderView] = []
-    unknown_reason: str | None = None
     for chunk in outcomes:
-        first = chunk.index * ORDERS_PER_REQUEST
-        size = len(chunk.items)
-        last = first + size - 1
-        if isinstance(chunk.error, AmbiguousOutcomeError):
-            unknown_reason = unknown_reason or chunk.error.message
-            view = RequestView(first=first, last=last, succeeded=0, failed=0, unknown=size, error=chunk.error.message)
-        elif chunk.error is not None:
-            error = describe_api_error(chunk.error)
-            view = RequestView(first=first, last=last, succeeded=0, failed=size, unknown=0, error=error)
-        else:
-            refused = _failed_views(first, params.orders[first : last + 1], chunk.result or [])
-            failed_orders.extend(refused)
-            failed = min(len(refused), size)
-            view = RequestView(first=first, last=last, succeeded=size - failed, failed=failed, unknown=0)
-        requests.append(view)
+        refused = _failed_views(params.orders, chunk)
+        failed_orders.extend(refused)
+        requests.append(request_view(chunk, failed=len(refused)))
     out = AddOrdersOutput(
         total=len(inputs),
-        accepted=sum(r.succeeded for r in requests),
+        accepted=sum(r.accepted for r in requests),
         failed=sum(r.failed for r in requests),
         unknown=sum(r.unknown for r in requests),
         requests=requests,
@@ -187,11 +168,11 @@ async def add_orders(params: AddOrdersInput, ctx: ToolContext) -> Result[AddOrde
         f"{out.accepted} accepted, {out.failed} failed, {out.unknown} unknown"
     )
     if out.unknown:
+        reason = next(r.error for r in requests if r.unknown and r.error)
         summary += (
-            f". OUTCOME UNKNOWN for orders {index_ranges([r for r in requests if r.unknown])} "
-            f"({unknown_reason}): eSputnik may have stored them and raised their order events. Sending "
-            "them again updates the same orders but can start their workflows twice: check the orders in "
-            "eSputnik first"
+            f". OUTCOME UNKNOWN for orders {unknown_items(requests)} ({reason}): eSputnik may have stored them "
+            "and raised their order events. Sending them again updates the same orders but can start their "
+            "workflows twice: check the orders in eSputnik first"
         )
     elif out.failed:
         reasons = [r.error for r in requests if r.error] + [f.error for f in failed_orders if f.error]
@@ -203,16 +184,11 @@ async def add_orders(params: AddOrdersInput, ctx: ToolContext) -> Result[AddOrde
 
 
 class DeleteOrdersInput(ConfirmableInput):
-    external_order_ids: Annotated[
-        list[ExternalOrderId] | None,
-        Field(min_length=1, max_length=1000, description="Orders to delete (one request each, up to 1000)."),
-    ] = None
-    date_from: Annotated[
-        DateTimeWithZone | None, Field(description="Start of a window of order dates (inclusive).")
-    ] = None
+    external_order_ids: Annotated[list[ExternalOrderId] | None, Field(min_length=1, max_length=1000)] = None
+    date_from: Annotated[DateTimeWithZone | None, Field(description="Start of a window of order dates.")] = None
     date_to: Annotated[
         DateTimeWithZone | None,
-        Field(description="End of the window (inclusive); at most 24 hours after date_from."),
+        Field(description=f"End of the window, ≤ {ORDER_DELETE_WINDOW_HOURS} h after date_from."),
     ] = None
 
     @model_validator(mode="after")
@@ -222,8 +198,18 @@ class DeleteOrdersInput(ConfirmableInput):
             raise ValueError("give external_order_ids, or date_from and date_to — not both")
         if self.external_order_ids is None and not window:
             raise ValueError("give external_order_ids, or date_from and date_to")
-        if window and (self.date_from is None or self.date_to is None):
-            raise ValueError("a window needs both date_from and date_to")
+        if self.date_from is None or self.date_to is None:
+            if window:
+                raise ValueError("a window needs both date_from and date_to")
+            return self
+        start, end = _utc(self.date_from), _utc(self.date_to)
+        if start >= end:
+            raise ValueError("date_from must be before date_to")
+        if end - start > timedelta(hours=ORDER_DELETE_WINDOW_HOURS):
+            raise ValueError(
+                f"the window spans {(end - start) / timedelta(hours=1):g} h; eSputnik deletes at most "
+                f"{ORDER_DELETE_WINDOW_HOURS} h of orders per request: split it"
+            )
         return self
 
 
@@ -241,7 +227,7 @@ def describe_window_deletion(params: DeleteOrdersInput) -> str | None:
 
 class DeletedOrderView(View):
     external_order_id: str
-    status: Literal["scheduled", "failed"]
+    status: Literal["accepted", "failed"]
     error: str | None = None
 
 
@@ -249,77 +235,56 @@ class DeleteOrdersOutput(ToolOutput):
     truncatable: ClassVar[str | None] = "orders"
     cut_advice: ClassVar[str] = "the counts cover every id; pass fewer ids per call to see every outcome."
 
-    scheduled: int = Field(description="Deletions eSputnik accepted; it carries them out shortly after.")
+    accepted: int = Field(
+        description="Deletion requests eSputnik accepted; it does not say whether the orders existed."
+    )
     failed: int
     window_from_utc: str | None = None
     window_to_utc: str | None = None
     orders: list[DeletedOrderView] | None = None
 
 
+@tool(
+    "delete_orders",
+    title="Delete orders",
+    toolset=Toolset.ORDERS,
+    kind=Kind.WRITE,
+    destructive=True,
+    irreversible=describe_window_deletion,
+    description=f"""Delete orders by external_order_ids (one request each), or every order dated in a window
+    of at most {ORDER_DELETE_WINDOW_HOURS} h (date_from, date_to). eSputnik deletes them shortly after; it
+    cannot be undone.""",
+)
 async def delete_orders(params: DeleteOrdersInput, ctx: ToolContext) -> Result[DeleteOrdersOutput]:
     if params.date_from is not None and params.date_to is not None:
         start, end = _utc(params.date_from), _utc(params.date_to)
         await ctx.client.orders.delete_between(start, end)
         out = DeleteOrdersOutput(
-            scheduled=1,
+            accepted=1,
             failed=0,
             window_from_utc=start.strftime(DELETE_TIME_FORMAT),
             window_to_utc=end.strftime(DELETE_TIME_FORMAT),
         )
         summary = (
-            f"deletion of every order dated {out.window_from_utc} to {out.window_to_utc} UTC scheduled; "
-            "eSputnik removes them shortly"
+            f"eSputnik accepted the deletion of every order dated {out.window_from_utc} to {out.window_to_utc} "
+            "UTC and removes them shortly; it does not say how many there were"
         )
         return Result(summary, out)
     ids = list(dict.fromkeys(params.external_order_ids or []))
     outcomes = await ctx.client.orders.delete_each(ids, on_done=chunk_progress(ctx.progress, len(ids)))
     views = [
-        DeletedOrderView(external_order_id=o.items[0], status="scheduled")
+        DeletedOrderView(external_order_id=o.items[0], status="accepted")
         if o.error is None
         else DeletedOrderView(external_order_id=o.items[0], status="failed", error=describe_api_error(o.error))
         for o in outcomes
     ]
     views.sort(key=lambda v: v.status != "failed")
     failed = sum(1 for v in views if v.status == "failed")
-    out = DeleteOrdersOutput(scheduled=len(views) - failed, failed=failed, orders=views)
-    summary = f"deletion of {out.scheduled} of {counted(len(ids), 'order')} scheduled; {failed} failed"
+    out = DeleteOrdersOutput(accepted=len(views) - failed, failed=failed, orders=views)
+    summary = (
+        f"eSputnik accepted the deletion of {out.accepted} of {counted(len(ids), 'order id')}; it does not say "
+        "whether an order with each id existed, and removes those that did shortly"
+    )
     if failed:
-        summary += f" (first: {next(v.error for v in views if v.error)})"
-    return Result(summary, out, is_error=not out.scheduled)
-
-
-TOOLS = [
-    ToolSpec(
-        name="add_orders",
-        title="Add or update orders",
-        description=(
-            "Add orders, or update those with a known external_order_id, for revenue and RFM reports "
-            f"(any number; {ORDERS_PER_REQUEST} per request). Each order raises an order event "
-            "(e.g. orderDELIVERED) that can start workflows messaging the customer."
-        ),
-        toolset=Toolset.ORDERS,
-        kind=Kind.WRITE,
-        params=AddOrdersInput,
-        output=AddOrdersOutput,
-        handler=add_orders,
-        destructive=False,
-        idempotent=False,
-    ),
-    ToolSpec(
-        name="delete_orders",
-        title="Delete orders",
-        description=(
-            "Delete orders by their external_order_ids (one request each), or every order dated within a "
-            "window of at most 24 hours (date_from, date_to, converted to UTC). eSputnik deletes them "
-            "shortly after; it cannot be undone."
-        ),
-        toolset=Toolset.ORDERS,
-        kind=Kind.WRITE,
-        params=DeleteOrdersInput,
-        output=DeleteOrdersOutput,
-        handler=delete_orders,
-        destructive=True,
-        idempotent=True,
-        irreversible=describe_window_deletion,
-    ),
-]
+        summary += f". {failed} failed (first: {next(v.error for v in views if v.error)})"
+    return Result(summary, out, is_error=not out.accepted)

@@ -1,4 +1,4 @@
-"""Segment tools: list segments, page through a segment's contacts, attach and detach contacts."""
+"""Segments: list_segments, get_segment_contacts, update_segment_membership."""
 
 from __future__ import annotations
 
@@ -8,19 +8,12 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from esputnik_mcp.api import BadRequestError, ChunkOutcome, NotFoundError
-from esputnik_mcp.tools.base import (
-    Kind,
-    Result,
-    ToolContext,
-    ToolFailure,
-    ToolInput,
-    ToolOutput,
-    Toolset,
-    ToolSpec,
-)
-from esputnik_mcp.tools.cursor import decode_cursor, encode_cursor
-from esputnik_mcp.tools.failures import describe_api_error
-from esputnik_mcp.tools.params import (
+from esputnik_mcp.api.limits import SEGMENT_IDS_PER_REQUEST
+from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure, ToolInput, ToolOutput, tool
+from esputnik_mcp.toolkit.bulk import RequestView, chunk_progress, counted, request_view
+from esputnik_mcp.toolkit.cursor import decode_cursor, encode_cursor
+from esputnik_mcp.toolkit.failures import describe_api_error
+from esputnik_mcp.toolkit.params import (
     ContactId,
     Cursor,
     ExternalCustomerId,
@@ -29,23 +22,22 @@ from esputnik_mcp.tools.params import (
     SegmentId,
     exactly_one,
 )
-from esputnik_mcp.tools.views import (
+from esputnik_mcp.toolkit.views import (
     ContactsPage,
     ContactView,
     NextCursor,
     SegmentView,
     Total,
-    View,
     field_names,
+    page_summary,
 )
+from esputnik_mcp.toolspec import Kind, Toolset
 
 # --- list_segments -----------------------------------------------------------------------------
 
 
 class ListSegmentsInput(ToolInput):
-    name: str | None = Field(
-        default=None, min_length=1, max_length=255, description="Only segments whose name contains this."
-    )
+    name: str | None = Field(default=None, min_length=1, max_length=255, description="Part of the name.")
     limit: Limit = 20
     cursor: Cursor | None = None
 
@@ -58,6 +50,14 @@ class SegmentsPage(ToolOutput):
     next_cursor: NextCursor = None
 
 
+@tool(
+    "list_segments",
+    title="List segments",
+    toolset=Toolset.SEGMENTS,
+    kind=Kind.READ,
+    description="Segments (groups) with id, name and type (Static, Dynamic, Combined), optionally by part of "
+    "the name. One read per page.",
+)
 async def list_segments(params: ListSegmentsInput, ctx: ToolContext) -> Result[SegmentsPage]:
     query = {"name": params.name}
     start = decode_cursor(params.cursor, query)
@@ -68,9 +68,8 @@ async def list_segments(params: ListSegmentsInput, ctx: ToolContext) -> Result[S
         next_cursor=encode_cursor(page.next_start_index, query),
     )
     out.resume_with(lambda i: encode_cursor(start + i, query))
-    of_total = f" of {page.total}" if page.total is not None else ""
     named = f" named like {params.name!r}" if params.name else ""
-    return Result(f"{len(out.segments)}{of_total} segments{named}", out)
+    return Result(lambda o: page_summary(len(o.segments), o.total, "segments") + named, out)
 
 
 # --- get_segment_contacts ----------------------------------------------------------------------
@@ -83,6 +82,13 @@ class SegmentContactsInput(ToolInput):
     response_format: ResponseFormat = "concise"
 
 
+@tool(
+    "get_segment_contacts",
+    title="Segment contacts",
+    toolset=Toolset.SEGMENTS,
+    kind=Kind.READ,
+    description="The contacts in a static or dynamic segment, a page at a time. One read per page.",
+)
 async def get_segment_contacts(params: SegmentContactsInput, ctx: ToolContext) -> Result[ContactsPage]:
     query = {"segment_id": params.segment_id}
     start = decode_cursor(params.cursor, query)
@@ -97,8 +103,7 @@ async def get_segment_contacts(params: SegmentContactsInput, ctx: ToolContext) -
         next_cursor=encode_cursor(page.next_start_index, query),
     )
     out.resume_with(lambda i: encode_cursor(start + i, query))
-    of_total = f" of {page.total}" if page.total is not None else ""
-    return Result(f"segment {params.segment_id}: {len(out.contacts)}{of_total} contacts", out)
+    return Result(lambda o: f"segment {params.segment_id}: " + page_summary(len(o.contacts), o.total, "contacts"), out)
 
 
 # --- update_segment_membership -----------------------------------------------------------------
@@ -108,18 +113,9 @@ MEMBERS_MAX = 100_000  # a bound on one call: 200 requests of 500
 
 class MembershipInput(ToolInput):
     segment_id: SegmentId
-    action: Literal["attach", "detach"] = Field(
-        description="attach: add the contacts to the segment; detach: take them out of it."
-    )
-    contact_ids: list[ContactId] | None = Field(
-        default=None, min_length=1, max_length=MEMBERS_MAX, description="The contacts, by eSputnik id."
-    )
-    external_customer_ids: list[ExternalCustomerId] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=MEMBERS_MAX,
-        description="The contacts, by your own customer id.",
-    )
+    action: Literal["attach", "detach"] = Field(description="attach: add them; detach: take them out.")
+    contact_ids: list[ContactId] | None = Field(default=None, min_length=1, max_length=MEMBERS_MAX)
+    external_customer_ids: list[ExternalCustomerId] | None = Field(default=None, min_length=1, max_length=MEMBERS_MAX)
 
     @model_validator(mode="before")
     @classmethod
@@ -147,49 +143,51 @@ class MembershipInput(ToolInput):
         return list(dict.fromkeys(self.external_customer_ids or ()))
 
 
-class MembershipChunk(View):
-    index: int
-    size: int
-    ok: bool
-    error: str | None = None
-
-
 class MembershipOutput(ToolOutput):
     segment_id: int
     action: Literal["attach", "detach"]
     requested: int = Field(description="Distinct contacts given.")
-    succeeded: int = Field(description="Contacts in requests eSputnik accepted.")
-    failed: int = Field(description="Contacts in requests that failed (see chunks).")
-    chunks: list[MembershipChunk] = Field(description="One request of up to 500 contacts each.")
+    accepted: int = Field(description="In requests eSputnik accepted; it does not confirm each id.")
+    failed: int
+    requests: list[RequestView]
 
 
+@tool(
+    "update_segment_membership",
+    title="Attach or detach segment contacts",
+    toolset=Toolset.SEGMENTS,
+    kind=Kind.WRITE,
+    destructive=True,
+    description=f"""Add contacts to a static segment or take them out, by contact_ids or
+    external_customer_ids ({SEGMENT_IDS_PER_REQUEST} per request). Dynamic segments follow their conditions
+    and cannot be changed.""",
+)
 async def update_segment_membership(params: MembershipInput, ctx: ToolContext) -> Result[MembershipOutput]:
     members = params.members()
     api = ctx.client.segments
     run = api.attach_chunked if params.action == "attach" else api.detach_chunked
-    outcomes = await run(params.segment_id, members)
-    chunks = [_chunk_view(o) for o in outcomes]
-    failed = sum(c.size for c in chunks if not c.ok)
+    outcomes = await run(params.segment_id, members, on_done=chunk_progress(ctx.progress, len(members)))
+    requests = [request_view(o) for o in outcomes]
+    failed = sum(r.failed for r in requests)
     if failed == len(members):
         raise ToolFailure(_all_failed(params, outcomes))
     out = MembershipOutput(
         segment_id=params.segment_id,
         action=params.action,
         requested=len(members),
-        succeeded=len(members) - failed,
+        accepted=len(members) - failed,
         failed=failed,
-        chunks=chunks,
+        requests=requests,
     )
-    verb = "attached to" if params.action == "attach" else "detached from"
-    summary = f"{out.succeeded} of {out.requested} contacts {verb} segment {params.segment_id}"
+    verb = "attach" if params.action == "attach" else "detach"
+    summary = (
+        f"eSputnik accepted the {verb} of {out.accepted} of {counted(out.requested, 'contact')} for segment "
+        f"{params.segment_id}; it does not confirm each id (unknown ids are skipped silently): "
+        "get_segment_contacts shows the members"
+    )
     if failed:
-        summary += f"; {failed} failed (see chunks)"
+        summary += f". {failed} failed (see requests)"
     return Result(summary, out, is_error=failed > 0)
-
-
-def _chunk_view(outcome: ChunkOutcome[int | str, str]) -> MembershipChunk:
-    error = describe_api_error(outcome.error) if outcome.error is not None else None
-    return MembershipChunk(index=outcome.index, size=len(outcome.items), ok=outcome.error is None, error=error)
 
 
 def _all_failed(params: MembershipInput, outcomes: Sequence[ChunkOutcome[int | str, str]]) -> str:
@@ -204,49 +202,3 @@ def _all_failed(params: MembershipInput, outcomes: Sequence[ChunkOutcome[int | s
             "(list_segments shows the type)."
         )
     return f"eSputnik refused to {params.action} contacts for {segment}: {describe_api_error(error)}.{hint}"
-
-
-TOOLS = [
-    ToolSpec(
-        name="list_segments",
-        title="List segments",
-        description=(
-            "List segments (groups) with their id, name and type (Static, Dynamic or Combined), "
-            "optionally those whose name contains name. One page with total and next_cursor; one read."
-        ),
-        toolset=Toolset.SEGMENTS,
-        kind=Kind.READ,
-        params=ListSegmentsInput,
-        output=SegmentsPage,
-        handler=list_segments,
-    ),
-    ToolSpec(
-        name="get_segment_contacts",
-        title="Segment contacts",
-        description=(
-            "List the contacts in a segment (static or dynamic), one page at a time with total and "
-            "next_cursor. One read per page."
-        ),
-        toolset=Toolset.SEGMENTS,
-        kind=Kind.READ,
-        params=SegmentContactsInput,
-        output=ContactsPage,
-        handler=get_segment_contacts,
-    ),
-    ToolSpec(
-        name="update_segment_membership",
-        title="Attach or detach segment contacts",
-        description=(
-            "Add contacts to a static segment or take them out, by contact ids or external customer ids "
-            "(one kind per call, any number: one request per 500). Detach removes membership only; "
-            "dynamic segments cannot be changed."
-        ),
-        toolset=Toolset.SEGMENTS,
-        kind=Kind.WRITE,
-        params=MembershipInput,
-        output=MembershipOutput,
-        handler=update_segment_membership,
-        destructive=True,
-        idempotent=True,
-    ),
-]

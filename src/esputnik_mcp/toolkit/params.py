@@ -17,7 +17,7 @@ from esputnik_mcp.api.contacts import check_event_key
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.limits import EVENT_TYPE_KEY_LENGTH, MAX_ROWS, NAME_LENGTH
 from esputnik_mcp.api.models import ChannelType, iso_date_time
-from esputnik_mcp.tools.base import ToolInput
+from esputnik_mcp.toolkit.base import ToolInput, at_most
 
 
 def _email(value: str) -> str:
@@ -104,6 +104,15 @@ def _custom_field_value(value: Any) -> Any:
     return str(value)
 
 
+_MAX_FIELD_VALUES = 200
+
+
+def _at_most_fields(values: dict[int, Any]) -> dict[int, Any]:
+    if len(values) > _MAX_FIELD_VALUES:
+        raise ValueError(f"{len(values)} custom field values; at most {_MAX_FIELD_VALUES} in one contact")
+    return values
+
+
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if code not in ISO_4217:
@@ -147,125 +156,56 @@ def _event_key(value: str) -> str:
     return value
 
 
-Email = Annotated[
-    str,
-    AfterValidator(_email),
-    Field(
-        description="Email address, e.g. olena@example.com.",
-        max_length=254,
-        json_schema_extra={"format": "email"},
-    ),
-]
-Phone = Annotated[
-    str,
-    AfterValidator(_phone),
-    Field(description="Phone number in E.164 form, e.g. +380501234567.", max_length=32),
-]
-ContactId = Annotated[int, Field(ge=1, description="eSputnik contact id.")]
-ExternalCustomerId = Annotated[
-    str,
-    Field(min_length=1, max_length=255, description="The customer's id in your own system (externalCustomerId)."),
-]
-SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Segment (group) id, from list_segments.")]
-ExternalOrderId = Annotated[
-    str,
-    Field(min_length=1, max_length=255, description="The order's id in your own system (externalOrderId)."),
-]
+# Each type's description says what its name and schema do not; a bound that matters is in the schema.
+Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
+Phone = Annotated[str, at_most(32), AfterValidator(_phone), Field(description="E.164, e.g. +380501234567.")]
+ContactId = Annotated[int, Field(ge=1)]
+ExternalCustomerId = Annotated[str, Field(min_length=1, max_length=255, description="Your own id of the customer.")]
+SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="From list_segments.")]
+ExternalOrderId = Annotated[str, Field(min_length=1, max_length=255, description="Your own id of the order.")]
 ExternalRequestId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=255,
-        description="Your own id for this send (externalRequestId), to find it later in eSputnik's activity.",
-    ),
+    str, Field(min_length=1, max_length=255, description="Your own id of this send, kept in eSputnik's activity.")
 ]
-RequestId = Annotated[
-    str,
-    AfterValidator(_request_id),
-    Field(min_length=1, max_length=100, description="A request_id returned by a send tool."),
-]
-SendChannel = Annotated[
-    Literal["email", "sms", "viber", "mobilepush", "webpush", "telegram", "appinbox"],
-    Field(description="The stored message's channel: email, sms, viber, mobilepush, webpush, telegram or appinbox."),
-]
-MessageId = Annotated[
-    int, Field(ge=1, le=2**31 - 1, description="Stored message (template) id, from list_message_templates.")
-]
-FirstName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="First name (≤ 40 characters).")]
-LastName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="Last name (≤ 40 characters).")]
-Limit = Annotated[int, Field(ge=1, le=MAX_ROWS, description=f"How many to return (1–{MAX_ROWS}).")]
-Cursor = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=200,
-        description="Opaque next_cursor of a previous call, to get the next page.",
-    ),
-]
+RequestId = Annotated[str, at_most(100), AfterValidator(_request_id), Field(min_length=1)]
+SendChannel = Literal["email", "sms", "viber", "mobilepush", "webpush", "telegram", "appinbox"]
+MessageId = Annotated[int, Field(ge=1, le=2**31 - 1, description="From list_message_templates.")]
+FirstName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="From its start.")]
+LastName = FirstName
+Limit = Annotated[int, Field(ge=1, le=MAX_ROWS)]
+Cursor = Annotated[str, Field(min_length=1, max_length=200, description="next_cursor of the previous page.")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
-    Field(
-        description="concise: id, name, email, phone and external id per contact; detailed: every channel, "
-        "custom field, address and language."
-    ),
+    Field(description="detailed adds every channel, custom field, address and language."),
 ]
 DateTimeISO = Annotated[
-    str,
-    AfterValidator(iso_date_time),
-    Field(description="ISO 8601 date-time, e.g. 2025-05-14T10:11:10+03:00."),
+    str, AfterValidator(iso_date_time), Field(description="ISO 8601, e.g. 2025-05-14T10:11:10+03:00.")
 ]
 DateTimeWithZone = Annotated[
-    str,
-    AfterValidator(_zoned_date_time),
-    Field(description="ISO 8601 date-time with a time zone, e.g. 2025-05-14T10:00:00+03:00 or 2025-05-14T07:00:00Z."),
+    str, AfterValidator(_zoned_date_time), Field(description="ISO 8601 with a zone, e.g. 2025-05-14T10:00:00Z.")
 ]
-Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 currency code, e.g. UAH, EUR, USD.")]
+Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217, e.g. UAH.")]
 EventTypeKey = Annotated[
     str,
     AfterValidator(_event_key),
-    Field(
-        min_length=1,
-        max_length=EVENT_TYPE_KEY_LENGTH,
-        description="Event type key (≤ 100 characters, none of < ; ’ \\ / | \" ` ' ^ ? ! , >).",
-    ),
+    Field(min_length=1, max_length=EVENT_TYPE_KEY_LENGTH, description="None of < ; ’ \\ / | \" ` ' ^ ? ! , >."),
 ]
-Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20, description="Tags.")]
+Tags = Annotated[list[Annotated[str, Field(min_length=1), at_most(100)]], Field(max_length=20)]
 ContactFirstName = Annotated[
     str,
-    Field(
-        min_length=1,
-        max_length=NAME_LENGTH,
-        description="First name (≤ 40 characters: letters, up to 3 digits, apostrophes or hyphens inside "
-        "words, a dot only after a word of ≤ 3 letters).",
-    ),
+    Field(min_length=1, max_length=NAME_LENGTH, description="Letters, at most 3 digits."),
     AfterValidator(_person_name),
 ]
-ContactLastName = Annotated[
-    str,
-    Field(min_length=1, max_length=NAME_LENGTH, description="Last name (same rules as first_name)."),
-    AfterValidator(_person_name),
-]
-SegmentName = Annotated[str, Field(min_length=1, max_length=255, description="Segment name.")]
-CustomFieldId = Annotated[int, Field(ge=1, le=2**31 - 1, description="Custom field id, from list_custom_fields.")]
+ContactLastName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH), AfterValidator(_person_name)]
+SegmentName = Annotated[str, Field(min_length=1, max_length=255)]
+CustomFieldId = Annotated[int, Field(ge=1, le=2**31 - 1, description="From list_custom_fields.")]
 CustomFieldValues = Annotated[
     dict[CustomFieldId, Annotated[str | int | float, BeforeValidator(_custom_field_value)]],
-    Field(
-        max_length=200,
-        description='Custom field values by field id (from list_custom_fields), e.g. {"12": "gold", '
-        '"15": 42}. Text or numbers; "" clears a field. Dates as YYYY-MM-DD.',
-        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]*$"}},
-    ),
+    AfterValidator(_at_most_fields),
+    Field(description='By field id (list_custom_fields), e.g. {"12": "gold", "15": 42}; "" clears one.'),
 ]
-ImportSessionId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=100,
-        description="session_id of a bulk_upsert_contacts chunk (eSputnik's asyncSessionId).",
-    ),
-]
-LanguageCode = Annotated[str, Field(min_length=2, max_length=10, description="Language code, e.g. uk, en, pl.")]
-TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="TZ database name, e.g. Europe/Kyiv.")]
+ImportSessionId = Annotated[str, Field(min_length=1), at_most(100), Field(description="From bulk_upsert_contacts.")]
+LanguageCode = Annotated[str, Field(min_length=2), at_most(10), Field(description="e.g. uk, en.")]
+TimeZone = Annotated[str, Field(min_length=1), at_most(64), Field(description="e.g. Europe/Kyiv.")]
 
 # Active ISO 4217 codes.
 ISO_4217 = frozenset(
@@ -282,16 +222,10 @@ ISO_4217 = frozenset(
 
 
 class ChannelParam(ToolInput):
-    """One contact channel: its type and address (email, phone, or push token)."""
+    """One contact channel: its type and address."""
 
-    type: ChannelType = Field(
-        description="email, sms, viber, mobilepush, webpush, appinbox, widget or inapp (no telegram)."
-    )
-    value: str = Field(
-        min_length=1,
-        max_length=1000,
-        description="The address: an email, a phone in E.164 form for sms and viber, or a push token.",
-    )
+    type: ChannelType
+    value: str = Field(min_length=1, max_length=1000, description="Address: email, E.164 phone, or push token.")
 
     @model_validator(mode="after")
     def _valid_address(self) -> ChannelParam:
@@ -305,7 +239,7 @@ class ChannelParam(ToolInput):
 class AddressParam(ToolInput):
     """A postal address; every part optional."""
 
-    region: str | None = Field(default=None, max_length=255, description="Region or state.")
-    town: str | None = Field(default=None, max_length=255, description="Town or city.")
-    address: str | None = Field(default=None, max_length=255, description="Street address.")
-    postcode: str | None = Field(default=None, max_length=32, description="Postal code.")
+    region: Annotated[str, at_most(255)] | None = None
+    town: Annotated[str, at_most(255)] | None = None
+    address: Annotated[str, at_most(255)] | None = None
+    postcode: Annotated[str, at_most(32)] | None = None

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from esputnik_mcp.tools.base import Result, ToolOutput
+from esputnik_mcp.toolkit.base import Result, ToolOutput
 
 MAX_RESULT_BYTES = 20_000
 
@@ -62,35 +62,41 @@ def structured(data: ToolOutput) -> dict[str, Any]:
 
 
 def render(result: Result[Any], *, sandbox: bool) -> tuple[str, dict[str, Any]]:
-    """The text content and the structured content of a result, cut to the size cap if needed."""
+    """The text content and the structured content of a result, cut to the size cap if needed. The
+    summary line is written after the cut, so that it counts what the model gets, and says so."""
     data = result.data
     if sandbox:
         data.sandbox = True
-    summary = clean_text(result.summary.replace("\n", " ")).strip()
-    if sandbox:
-        summary = f"[sandbox] {summary}"
     content = structured(data)
-    text = f"{summary}\n{minified(content)}"
+    text = f"{_summary(result, data, sandbox)}\n{minified(content)}"
     if len(text.encode()) > MAX_RESULT_BYTES and data.truncatable is not None:
-        data, content, text = _cut_to_fit(data, data.truncatable, summary)
+        content, text = _cut_to_fit(result, data, data.truncatable, sandbox)
     return text, content
 
 
-def _cut_to_fit(data: ToolOutput, name: str, summary: str) -> tuple[ToolOutput, dict[str, Any], str]:
-    """The largest prefix of the list ``name`` that fits (binary search), with a note saying so."""
+def _summary(result: Result[Any], data: ToolOutput, sandbox: bool, cut: str = "") -> str:
+    line = result.summary(data) if callable(result.summary) else result.summary
+    line = clean_text(line.replace("\n", " ")).strip() + cut
+    return f"[sandbox] {line}" if sandbox else line
+
+
+def _cut_to_fit(result: Result[Any], data: ToolOutput, name: str, sandbox: bool) -> tuple[dict[str, Any], str]:
+    """The largest prefix of the list ``name`` that fits (binary search), the summary and a note
+    saying that it was cut and how to get the rest."""
     total = len(getattr(data, name))
 
-    def attempt(keep: int) -> tuple[ToolOutput, dict[str, Any], str]:
+    def attempt(keep: int) -> tuple[dict[str, Any], str]:
         trial = data.model_copy()  # shallow: cut() replaces lists, never changes them; keeps the resume hook
         trial.cut(keep)
         trial.note = f"Cut to {keep} of {total} {name} to stay under {MAX_RESULT_BYTES // 1000} kB: {data.cut_advice}"
         content = structured(trial)
-        return trial, content, f"{summary}\n{minified(content)}"
+        cut = f" (cut to {keep} of {total} {name} to fit: {data.cut_advice})"
+        return content, f"{_summary(result, trial, sandbox, cut)}\n{minified(content)}"
 
     low, high = 0, max(0, total - 1)
     while low < high:
         middle = (low + high + 1) // 2
-        if len(attempt(middle)[2].encode()) <= MAX_RESULT_BYTES:
+        if len(attempt(middle)[1].encode()) <= MAX_RESULT_BYTES:
             low = middle
         else:
             high = middle - 1

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from esputnik_mcp.api.models import Contact, Group
-from esputnik_mcp.tools.base import ToolContext, ToolOutput
+from esputnik_mcp.toolkit.base import ToolContext, ToolOutput
 
 CATALOGUE_TTL = 300.0
 
@@ -100,6 +100,11 @@ class ContactsPage(ToolOutput):
     contacts: list[ContactView]
     total: Total = None
     next_cursor: NextCursor = None
+
+
+def page_summary(shown: int, total: int | None, noun: str) -> str:
+    """``20 of 5120 contacts``, or ``20 contacts`` when the total is unknown."""
+    return f"{shown} of {total} {noun}" if total is not None else f"{shown} {noun}"
 
 
 async def field_names(ctx: ToolContext) -> dict[int, str]:

@@ -20,10 +20,10 @@ from pydantic import Field
 from esputnik_mcp.api import AmbiguousOutcomeError, ChunkOutcome, ESputnikError, RequestValidationError
 from esputnik_mcp.api.errors import truncate
 from esputnik_mcp.api.models import SendResult
-from esputnik_mcp.tools.base import Result, ToolOutput
-from esputnik_mcp.tools.bulk import RequestView, counted, index_ranges
-from esputnik_mcp.tools.failures import describe_api_error
-from esputnik_mcp.tools.views import View
+from esputnik_mcp.toolkit.base import Result, ToolOutput
+from esputnik_mcp.toolkit.bulk import RequestView, counted, request_view, unknown_items
+from esputnik_mcp.toolkit.failures import describe_api_error
+from esputnik_mcp.toolkit.views import View
 
 MESSAGE_CHARS = 300
 
@@ -37,6 +37,12 @@ class Addressee:
     label: str  # an address, a phone, "contact:123", "external:CUST-1"
     locator: str | None = None  # the address eSputnik reports back, when the call gave it
     external_request_id: str | None = None
+
+
+def text_start(text: str, length: int = 60) -> str:
+    """The start of ``text`` on one line, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 class RecipientResult(View):
@@ -98,25 +104,17 @@ class SendReport:
         else:
             self._add_results(addressees, results)
 
-    def add_chunk(
-        self, first: int, addressees: Sequence[Addressee], chunk: ChunkOutcome[Any, list[SendResult]]
-    ) -> None:
-        """The outcome of one request of a chunked send: ``addressees`` are its recipients, in order,
-        starting at index ``first`` of the call."""
+    def add_chunk(self, addressees: Sequence[Addressee], chunk: ChunkOutcome[Any, list[SendResult]]) -> None:
+        """The outcome of one request of a chunked send to ``addressees`` (every recipient of the
+        call; the chunk's positions say which were in this request)."""
+        mine = [addressees[i] for i in chunk.positions]
         if chunk.error is not None:
-            rows = self._add_error(addressees, chunk.error)
+            rows = self._add_error(mine, chunk.error)
         else:
-            rows = self._add_results(addressees, chunk.result or [])
-        self._requests.append(
-            RequestView(
-                first=first,
-                last=first + len(addressees) - 1,
-                succeeded=sum(1 for r in rows if r.status == "queued"),
-                failed=sum(1 for r in rows if r.status == "failed"),
-                unknown=sum(1 for r in rows if r.status == "unknown"),
-                error=rows[0].message if chunk.error is not None and rows else None,
-            )
-        )
+            rows = self._add_results(mine, chunk.result or [])
+        failed = sum(1 for r in rows if r.status == "failed")
+        unknown = sum(1 for r in rows if r.status == "unknown")
+        self._requests.append(request_view(chunk, failed=failed, unknown=unknown))
 
     def _add_results(self, addressees: Sequence[Addressee], results: Sequence[SendResult]) -> list[RecipientResult]:
         rows = []
@@ -166,7 +164,7 @@ class SendReport:
             failed=count["failed"],
             unknown=count["unknown"],
             request_ids=[r.request_id for r in results if r.request_id],
-            requests=sorted(self._requests, key=lambda r: r.first) or None,
+            requests=sorted(self._requests, key=lambda r: r.index) or None,
             results=results,
         )
         summary = (
@@ -184,8 +182,7 @@ class SendReport:
     def _unknown_advice(self, out: SendOutput, rows: list[tuple[RecipientResult, Addressee | None]]) -> str:
         """What to tell the agent when some recipients may or may not have been sent the message."""
         reason = (self._unknown_reason or "").removeprefix("outcome unknown: ")
-        unknown_requests = [r for r in out.requests or [] if r.unknown]
-        where = f"recipients {index_ranges(unknown_requests)}: " if len(out.requests or []) > 1 else ""
+        where = f"recipients {unknown_items(out.requests)}: " if out.requests and len(out.requests) > 1 else ""
         advice = (
             f"OUTCOME UNKNOWN for {out.unknown} ({where}{reason}). They may have been sent the message: "
             "do not resend blindly. "

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from esputnik_mcp.tools.base import ToolFailure
+from esputnik_mcp.toolkit.base import ToolFailure
 
 
 def _fingerprint(query: Mapping[str, object]) -> str:

@@ -1,0 +1,181 @@
+"""Around sending: get_message_status, list_message_templates, manage_unsubscribes."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from esputnik_mcp.toolkit.base import Result, ToolContext, ToolInput, ToolOutput, tool
+from esputnik_mcp.toolkit.bulk import counted
+from esputnik_mcp.toolkit.cursor import decode_cursor, encode_cursor
+from esputnik_mcp.toolkit.params import Cursor, Email, Limit, RequestId
+from esputnik_mcp.toolkit.sending import text_start
+from esputnik_mcp.toolkit.views import NextCursor, Total, View, page_summary
+from esputnik_mcp.toolspec import Kind, Toolset
+
+# --- get_message_status --------------------------------------------------------------------------
+
+
+class MessageStatusInput(ToolInput):
+    request_ids: Annotated[list[RequestId], Field(min_length=1, max_length=1000)]
+
+
+class StatusView(View):
+    request_id: str
+    status: str | None = Field(default=None, description="eSputnik's status, e.g. IN_QUEUE, DELIVERED, READ.")
+    delivered: bool | None = None
+    failed: bool | None = None
+
+
+class MessageStatusOutput(ToolOutput):
+    truncatable: ClassVar[str | None] = "statuses"
+    cut_advice: ClassVar[str] = "the counts cover every id; ask for fewer request_ids at a time."
+
+    delivered: int
+    failed: int
+    pending: int
+    not_found: list[str] = Field(description="Request ids eSputnik knows nothing of.")
+    statuses: list[StatusView]
+
+
+@tool(
+    "get_message_status",
+    title="Delivery status",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.READ,
+    description="""Delivery status of sends by the request_ids the send tools returned: delivered, failed,
+    pending or not found, per id. One read per 100 ids.""",
+)
+async def get_message_status(params: MessageStatusInput, ctx: ToolContext) -> Result[MessageStatusOutput]:
+    ids = list(dict.fromkeys(params.request_ids))
+    found = {s.request_id: s for s in await ctx.client.messages.status(ids) if s.request_id}
+    statuses = [
+        StatusView(request_id=i, status=s.status, delivered=s.delivered, failed=s.failed)
+        for i in ids
+        if (s := found.get(i)) is not None
+    ]
+    delivered = sum(1 for s in statuses if s.delivered)
+    failed = sum(1 for s in statuses if s.failed and not s.delivered)
+    out = MessageStatusOutput(
+        delivered=delivered,
+        failed=failed,
+        pending=len(statuses) - delivered - failed,
+        not_found=[i for i in ids if i not in found],
+        statuses=statuses,
+    )
+    summary = (
+        f"{counted(len(ids), 'request id')}: {out.delivered} delivered, {out.failed} failed, "
+        f"{out.pending} pending, {len(out.not_found)} not found"
+    )
+    return Result(summary, out)
+
+
+# --- list_message_templates ----------------------------------------------------------------------
+
+PREVIEW_CHARS = 80
+
+
+class ListTemplatesInput(ToolInput):
+    channel: Literal["email", "sms"]
+    search: Annotated[str | None, Field(min_length=1, max_length=200, description="Part of the name, or a tag.")] = None
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class TemplateView(View):
+    id: int = Field(description="The message_id for send_prepared_message.")
+    name: str | None = None
+    subject: str | None = None
+    sender: str | None = None
+    preview: str | None = Field(default=None, description="Start of the SMS text.")
+    tags: list[str] = Field(default_factory=list)
+    language_code: str | None = None
+
+
+class TemplatesPage(ToolOutput):
+    truncatable: ClassVar[str | None] = "templates"
+
+    templates: list[TemplateView]
+    total: Total = None
+    next_cursor: NextCursor = None
+
+
+@tool(
+    "list_message_templates",
+    title="List message templates",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.READ,
+    description="""Stored email or SMS messages (id, name, subject or text start, tags), optionally by part
+    of the name or a tag: the ids send_prepared_message takes. eSputnik allows 500 template reads an hour;
+    answers are reused for a minute.""",
+)
+async def list_message_templates(params: ListTemplatesInput, ctx: ToolContext) -> Result[TemplatesPage]:
+    query = {"channel": params.channel, "search": params.search}
+    start = decode_cursor(params.cursor, query)
+    templates = ctx.client.templates
+    views: list[TemplateView]
+    if params.channel == "email":
+        email_page = await templates.search_email(search=params.search, start_index=start, max_rows=params.limit)
+        page_total, next_start = email_page.total, email_page.next_start_index
+        views = [
+            TemplateView(
+                id=t.id, name=t.name, subject=t.subject, sender=t.from_, tags=t.tags, language_code=t.language_code
+            )
+            for t in email_page.items
+        ]
+    else:
+        sms_page = await templates.search_sms(search=params.search, start_index=start, max_rows=params.limit)
+        page_total, next_start = sms_page.total, sms_page.next_start_index
+        views = [
+            TemplateView(
+                id=t.id,
+                name=t.name,
+                sender=t.from_,
+                preview=text_start(t.text, PREVIEW_CHARS) if t.text else None,
+                tags=t.tags,
+                language_code=t.language_code,
+            )
+            for t in sms_page.items
+        ]
+    out = TemplatesPage(templates=views, total=page_total, next_cursor=encode_cursor(next_start, query))
+    out.resume_with(lambda i: encode_cursor(start + i, query))
+    matching = f" matching {params.search!r}" if params.search else ""
+    return Result(lambda o: page_summary(len(o.templates), o.total, f"{params.channel} templates") + matching, out)
+
+
+# --- manage_unsubscribes -------------------------------------------------------------------------
+
+
+class ManageUnsubscribesInput(ToolInput):
+    action: Literal["unsubscribe", "resubscribe"]
+    emails: Annotated[list[Email], Field(min_length=1, max_length=1000)]
+
+
+class UnsubscribesOutput(ToolOutput):
+    action: str
+    addresses: int = Field(description="Distinct addresses sent to eSputnik.")
+
+
+@tool(
+    "manage_unsubscribes",
+    title="Unsubscribe or resubscribe emails",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.WRITE,
+    destructive=True,
+    description="""Put up to 1000 email addresses on the unsubscribed list (no more bulk email to them; other
+    channels go on), or take them off it: resubscribe only people who asked for email again.""",
+)
+async def manage_unsubscribes(params: ManageUnsubscribesInput, ctx: ToolContext) -> Result[UnsubscribesOutput]:
+    firsts: dict[str, str] = {}
+    for address in params.emails:
+        firsts.setdefault(address.lower(), address)
+    emails = list(firsts.values())
+    addresses = counted(len(emails), "address", "addresses")
+    if params.action == "unsubscribe":
+        await ctx.client.unsubscribes.add(emails)
+        summary = f"{addresses} unsubscribed from email; SMS, Viber and push go on"
+    else:
+        await ctx.client.unsubscribes.remove(emails)
+        summary = f"{addresses} taken off the unsubscribed list; email to them resumes"
+    return Result(summary, UnsubscribesOutput(action=params.action, addresses=len(emails)))

@@ -1,0 +1,286 @@
+"""Sends: send_email, send_sms (one-off content), send_prepared_message (a stored message)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from email.utils import parseaddr
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
+
+from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
+from esputnik_mcp.api.messages import recipient
+from esputnik_mcp.api.models import EmailInput, SmsInput
+from esputnik_mcp.toolkit.base import Result, SendInput, ToolContext, ToolFailure, ToolInput, tool
+from esputnik_mcp.toolkit.bulk import chunk_progress
+from esputnik_mcp.toolkit.params import (
+    ContactId,
+    Email,
+    ExternalCustomerId,
+    ExternalRequestId,
+    LanguageCode,
+    MessageId,
+    Phone,
+    SendChannel,
+    Tags,
+    channel_locator,
+    exactly_one,
+)
+from esputnik_mcp.toolkit.sending import Addressee, SendOutput, SendReport, text_start
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
+
+# --- send_email ----------------------------------------------------------------------------------
+
+
+def _email_sender(value: str) -> str:
+    _name, address = parseaddr(value)
+    if "@" not in address:
+        raise ValueError(f'{value!r} is not a sender such as "Shop" <news@shop.example>')
+    return value
+
+
+EmailSender = Annotated[
+    str,
+    AfterValidator(_email_sender),
+    Field(
+        min_length=3,
+        max_length=320,
+        description='An account sender, "Name" <address> or an address. Default: ESPUTNIK_EMAIL_SENDER.',
+    ),
+]
+
+
+class SendEmailInput(SendInput):
+    to: Email
+    subject: Annotated[str, Field(min_length=1)]
+    html: Annotated[str | None, Field(min_length=1)] = None
+    text: Annotated[str | None, Field(min_length=1, description="Plain text; without html it also makes the body.")] = (
+        None
+    )
+    sender: EmailSender | None = None
+    tags: Tags | None = None
+    external_request_id: ExternalRequestId | None = None
+
+    @model_validator(mode="after")
+    def _has_body(self) -> SendEmailInput:
+        if self.html is None and self.text is None:
+            raise ValueError("give html, text, or both")
+        return self
+
+
+def html_from_text(text: str) -> str:
+    """A minimal HTML document showing ``text``: escaped, blank lines as paragraphs, line breaks kept."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
+    body = "".join("<p>" + html.escape(p.strip()).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
+
+
+def _digest(*parts: str | None) -> str:
+    joined = "\x1f".join(part or "" for part in parts)
+    return "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
+
+
+async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
+    return SendPlan(
+        channel="email",
+        audience=Audience(recipients=(params.to,)),
+        content=params.subject,
+        content_key=_digest(params.sender, params.subject, params.html, params.text),
+    )
+
+
+@tool(
+    "send_email",
+    title="Send an email",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.SEND,
+    plan_send=plan_email,
+    description="""Send a one-off email (subject and html and/or text) to one address; eSputnik adds the
+    contact if new. Reaches a real person and costs money; stored templates: send_prepared_message.
+    Returns the request_id for get_message_status.""",
+)
+async def send_email(params: SendEmailInput, ctx: ToolContext) -> Result[SendOutput]:
+    sender = params.sender or ctx.settings.email_sender
+    if not sender:
+        raise ToolFailure(
+            'no email sender: pass sender (one of the account\'s senders, e.g. "Shop" <news@shop.example>) '
+            "or set ESPUTNIK_EMAIL_SENDER"
+        )
+    email = EmailInput(
+        from_=sender,
+        subject=params.subject,
+        html_text=params.html if params.html is not None else html_from_text(params.text or ""),
+        plain_text=params.text,
+        emails=[params.to],
+        tags=params.tags,
+        external_request_id=params.external_request_id,
+    )
+    report = SendReport("email", f"email {params.subject!r}")
+    addressee = Addressee(params.to, params.to, params.external_request_id)
+    await report.send([addressee], lambda: ctx.client.messages.send_email(email))
+    return report.result()
+
+
+# --- send_sms ------------------------------------------------------------------------------------
+
+SmsSender = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="An account SMS alpha name. Default: ESPUTNIK_SMS_SENDER."),
+]
+
+
+class SendSmsInput(SendInput):
+    phone: Phone
+    text: Annotated[str, Field(min_length=1)]
+    sender: SmsSender | None = None
+    tags: Tags | None = None
+    external_request_id: ExternalRequestId | None = None
+
+
+async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
+    return SendPlan(
+        channel="sms",
+        audience=Audience(recipients=(params.phone,)),
+        content=text_start(params.text),
+        content_key=_digest(params.sender, params.text),
+    )
+
+
+@tool(
+    "send_sms",
+    title="Send an SMS",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.SEND,
+    plan_send=plan_sms,
+    description="""Send a one-off SMS to one E.164 phone; eSputnik adds the contact if new. Reaches a real
+    person and costs money per message part. Returns the request_id for get_message_status.""",
+)
+async def send_sms(params: SendSmsInput, ctx: ToolContext) -> Result[SendOutput]:
+    sender = params.sender or ctx.settings.sms_sender
+    if not sender:
+        raise ToolFailure(
+            "no SMS sender: pass sender (one of the account's SMS alpha names) or set ESPUTNIK_SMS_SENDER"
+        )
+    sms = SmsInput(
+        from_=sender,
+        text=params.text,
+        phone_numbers=[params.phone],
+        tags=params.tags,
+        external_request_id=params.external_request_id,
+    )
+    report = SendReport("sms", f"SMS {text_start(params.text, 30)!r}")
+    addressee = Addressee(params.phone, params.phone, params.external_request_id)
+    await report.send([addressee], lambda: ctx.client.messages.send_sms(sms))
+    return report.result()
+
+
+# --- send_prepared_message -----------------------------------------------------------------------
+
+
+class PreparedRecipient(ToolInput):
+    """One recipient of a stored message, named by exactly one of locator, contact_id and
+    external_customer_id."""
+
+    locator: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=4096,
+            description="Address on the channel: email, E.164 phone (sms, viber), Telegram chat id, or push token.",
+        ),
+    ] = None
+    contact_id: ContactId | None = None
+    external_customer_id: ExternalCustomerId | None = None
+    params: Annotated[dict[str, Any] | None, Field(description='Template variables, e.g. {"orderId": "A-17"}.')] = None
+    language_code: LanguageCode | None = None
+    external_request_id: ExternalRequestId | None = None
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> PreparedRecipient:
+        exactly_one(
+            {"locator": self.locator, "contact_id": self.contact_id, "external_customer_id": self.external_customer_id}
+        )
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.contact_id is not None:
+            return f"contact:{self.contact_id}"
+        if self.external_customer_id is not None:
+            return f"external:{self.external_customer_id}"
+        return self.locator or ""
+
+
+class SendPreparedMessageInput(SendInput):
+    message_id: MessageId
+    channel: SendChannel
+    recipients: Annotated[list[PreparedRecipient], Field(min_length=1, max_length=10_000, description="Each once.")]
+    from_name: Annotated[
+        str | None,
+        Field(min_length=1, max_length=100, description="Sender name instead of the message's (email: name only)."),
+    ] = None
+
+    @model_validator(mode="after")
+    def _recipients_fit_channel(self) -> SendPreparedMessageInput:
+        seen: dict[str, int] = {}
+        for index, person in enumerate(self.recipients):
+            if person.locator is not None:
+                try:
+                    person.locator = channel_locator(self.channel, person.locator)
+                except ValueError as exc:
+                    raise ValueError(f"recipients.{index}.locator: {exc} (channel {self.channel})") from None
+            label = person.label
+            key = label.lower() if self.channel == "email" else label
+            if key in seen:
+                raise ValueError(f"recipients {seen[key]} and {index} both name {label}: name each recipient once")
+            seen[key] = index
+        return self
+
+
+async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> SendPlan:
+    return SendPlan(
+        channel=params.channel,
+        audience=Audience(recipients=tuple(r.label for r in params.recipients)),
+        content=f"template {params.message_id}",
+        content_key=f"template:{params.message_id}",
+    )
+
+
+@tool(
+    "send_prepared_message",
+    title="Send a stored message",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.SEND,
+    plan_send=plan_prepared,
+    recipients_param="recipients",
+    description=f"""Send a stored message (id from list_message_templates) on its channel to up to
+    {{max_recipients}} recipients, each with its own template params ({SMARTSEND_RECIPIENTS} per request).
+    Reaches real people and costs money. Returns a request_id per recipient.""",
+)
+async def send_prepared_message(params: SendPreparedMessageInput, ctx: ToolContext) -> Result[SendOutput]:
+    people = params.recipients
+    recipients = [
+        recipient(
+            locator=r.locator,
+            contact_id=r.contact_id,
+            external_customer_id=r.external_customer_id,
+            params=r.params,
+            external_request_id=r.external_request_id,
+            language_code=r.language_code,
+        )
+        for r in people
+    ]
+    outcomes = await ctx.client.messages.smartsend_chunked(
+        params.message_id,
+        recipients,
+        email=params.channel == "email",
+        from_name=params.from_name,
+        on_done=chunk_progress(ctx.progress, len(recipients)),
+    )
+    report = SendReport(params.channel, f"template {params.message_id} ({params.channel})")
+    addressees = [Addressee(r.label, r.locator, r.external_request_id) for r in people]
+    for chunk in outcomes:
+        report.add_chunk(addressees, chunk)
+    return report.result()

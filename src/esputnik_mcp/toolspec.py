@@ -1,0 +1,152 @@
+"""The neutral description of a tool: what it is, what it does to the world, and — for sends — to
+whom. The server registers tools from it, the safety layer decides on it, the tools declare it.
+
+It imports nothing of the project, so that every layer may read it without pulling in another.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Kind(enum.Enum):
+    """What a tool does to the world; the policy and the annotations follow from it."""
+
+    READ = "read"
+    WRITE = "write"
+    SEND = "send"  # reaches people: email, SMS, push …
+
+
+class Toolset(enum.StrEnum):
+    """Groups of tools a server can be limited to; the order is the order tools are listed in."""
+
+    CONTACTS = "contacts"
+    SEGMENTS = "segments"
+    MESSAGING = "messaging"
+    EVENTS = "events"
+    ORDERS = "orders"
+    ACCOUNT = "account"
+
+
+@dataclass(frozen=True)
+class SegmentAudience:
+    """A segment a send goes to, with its member count as resolved before the send."""
+
+    id: int
+    name: str | None = None
+    members: int | None = None  # None: eSputnik did not say
+
+    @property
+    def label(self) -> str:
+        return f"segment:{self.id}"
+
+    def describe(self) -> str:
+        name = f"{self.name} " if self.name else ""
+        count = f"{self.members} members" if self.members is not None else "member count unknown"
+        return f"segment {name}({self.id}, {count})"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a send reaches: recipients named one by one, or segments with their member counts (less
+    the members of excluded segments, which are not subtracted from the count: it is an upper bound)."""
+
+    recipients: tuple[str, ...] = ()  # an address, a phone, "contact:123", "external:CUST-1"
+    segments: tuple[SegmentAudience, ...] = ()
+    excluded: tuple[SegmentAudience, ...] = ()
+
+    @property
+    def size(self) -> int | None:
+        """How many people it may reach at most; None when a segment's size is unknown."""
+        counts = [s.members for s in self.segments]
+        if any(c is None for c in counts):
+            return None
+        return len(self.recipients) + sum(c for c in counts if c is not None)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """One label per addressee the duplicate ledger tracks: each recipient, each segment."""
+        return self.recipients + tuple(s.label for s in self.segments)
+
+    def describe(self) -> str:
+        parts = []
+        if self.recipients:
+            count = len(self.recipients)
+            parts.append(f"{count} recipient{'s' * (count != 1)}")
+        parts += [s.describe() for s in self.segments]
+        text = " and ".join(parts) or "nobody"
+        if self.excluded:
+            text += " except " + ", ".join(s.describe() for s in self.excluded)
+        return text
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What a send tool is about to send, known before anything leaves.
+
+    The safety layer reads it for the recipient cap, the allowlist, the duplicate-send ledger and
+    the preview the person confirming sees.
+    """
+
+    channel: str  # email, sms, viber, mobilepush, webpush, telegram, appinbox
+    audience: Audience
+    content: str  # what is sent, for a person to recognise: the subject, or the template id
+    content_key: str  # identifies the content: "template:42", or a hash of the subject and body
+
+
+Handler = Callable[[Any, Any], Awaitable[Any]]
+PlanSend = Callable[[Any, Any], Awaitable[SendPlan]]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool. ``kind`` decides read-only and the safety policy; ``destructive`` and ``idempotent``
+    matter for writes (reads are neither destructive nor repeat-sensitive; sends are both).
+
+    ``description`` may name settings in braces, e.g. ``{max_recipients}``: the server fills in the
+    values in force, so that the model reads the limits that apply.
+    """
+
+    name: str
+    title: str
+    description: str
+    toolset: Toolset
+    kind: Kind
+    params: type[BaseModel]
+    output: type[BaseModel]
+    handler: Handler
+    destructive: bool = False
+    idempotent: bool = True
+    open_world: bool = True  # False only for tools that touch nothing outside this server
+    # SEND tools: what the call will send, from its arguments and the tool context (required for them).
+    plan_send: PlanSend | None = None
+    # The parameter that lists a send's recipients one by one: its published maxItems is the cap.
+    recipients_param: str | None = None
+    # Irreversible writes: a sentence describing what these arguments would destroy, or None when
+    # these arguments are not irreversible (e.g. delete_contact without erase).
+    irreversible: Callable[[Any], str | None] | None = None
+    module: str = field(default="", compare=False)  # where it is defined, for the catalogue's order
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind is Kind.READ
+
+    @property
+    def destructive_hint(self) -> bool:
+        return {Kind.READ: False, Kind.SEND: True, Kind.WRITE: self.destructive}[self.kind]
+
+    @property
+    def idempotent_hint(self) -> bool:
+        return {Kind.READ: True, Kind.SEND: False, Kind.WRITE: self.idempotent}[self.kind]
+
+    def describe(self, values: Mapping[str, object]) -> str:
+        """The description with ``{setting}`` placeholders filled in from ``values``."""
+        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), self.description)
