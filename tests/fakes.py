@@ -93,6 +93,7 @@ def make_client(
     max_response_bytes: int = 16 * 1024 * 1024,
     bulk_concurrency: int = 4,
     jitter: Callable[[], float] = lambda: 0.0,
+    retry_policy: RetryPolicy | None = None,
 ) -> ESputnikClient:
     time = fake_time or FakeTime()
     return ESputnikClient(
@@ -100,7 +101,7 @@ def make_client(
         base_url=BASE_URL,
         transport=httpx.MockTransport(upstream),
         timeouts=timeouts,
-        retry_policy=RetryPolicy(),
+        retry_policy=retry_policy or RetryPolicy(),
         bulk_concurrency=bulk_concurrency,
         max_response_bytes=max_response_bytes,
         jitter=jitter,

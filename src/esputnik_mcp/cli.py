@@ -65,29 +65,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return EXIT_USAGE
     _configure_logging(settings.log_level)
-    import anyio
-
     from esputnik_mcp.safety.policy import PolicyError
 
-    command = args.command or "serve"
     try:
-        if command == "serve":
-            if getattr(args, "http", False):
-                return anyio.run(_serve_http, settings, args.host, args.port, args.dev_no_auth)
-            return anyio.run(_serve_stdio, settings)
-        if command == "tools":
-            return anyio.run(_list_tools, settings, args.json)
-        if command == "call":
-            return anyio.run(_call, settings, args.tool, args.arguments)
-        if command == "doctor":
-            return anyio.run(_doctor, settings)
-        if command == "audit":
-            return _audit(settings, args.since, args.limit, args.json)
+        return _run_command(args.command or "serve", args, settings)
     except KeyboardInterrupt:
         return EXIT_OK
     except PolicyError as exc:
         print(f"esputnik-mcp: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    """Run one command with its options. Without a command, ``args`` holds none of serve's
+    options, so the bare invocation serves stdio."""
+    import anyio
+
+    if command == "serve":
+        if getattr(args, "http", False):
+            return anyio.run(_serve_http, settings, args.host, args.port, args.dev_no_auth)
+        return anyio.run(_serve_stdio, settings)
+    if command == "tools":
+        return anyio.run(_list_tools, settings, args.json)
+    if command == "call":
+        return anyio.run(_call, settings, args.tool, args.arguments)
+    if command == "doctor":
+        return anyio.run(_doctor, settings)
+    if command == "audit":
+        return _audit(settings, args.since, args.limit, args.json)
     raise AssertionError(f"unhandled command {command}")
 
 

@@ -133,6 +133,9 @@ class ToolSpec:
     # Irreversible writes: a sentence describing what these arguments would destroy, or None when
     # these arguments are not irreversible (e.g. delete_contact without erase).
     irreversible: Callable[[Any], str | None] | None = None
+    # A plausible call on the sandbox's demo account: documentation, and what tests that must cover
+    # every tool call it with.
+    example: Mapping[str, Any] = field(default_factory=dict, compare=False)
     module: str = field(default="", compare=False)  # where it is defined, for the catalogue's order
 
     @property

@@ -23,6 +23,7 @@ from esputnik_mcp.api import (
     NotFoundError,
     RateLimitedError,
     ResponseDecodeError,
+    RetryPolicy,
     ServerError,
     Timeouts,
 )
@@ -303,6 +304,26 @@ async def test_long_retry_after_fails_fast_with_the_wait_in_the_error() -> None:
             await send(client)
     assert caught.value.retry_after == 120
     assert "retry after 120 s" in str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("max_retry_after", "attempts", "sleeps"), [(10.0, 1, []), (30.0, 2, [20.0])])
+async def test_max_retry_after_caps_a_wait_the_deadline_would_allow(
+    max_retry_after: float, attempts: int, sleeps: list[float]
+) -> None:
+    # Retry-After 20 s fits in the 50 s deadline: only max_retry_after decides whether to wait it out.
+    fake = FakeTime()
+    upstream = Upstream(status(429, headers={"Retry-After": "20"}), OK)
+    policy = RetryPolicy(max_retry_after=max_retry_after)
+    async with make_client(upstream, fake_time=fake, retry_policy=policy, timeouts=Timeouts(deadline=50)) as client:
+        if attempts == 1:
+            with pytest.raises(RateLimitedError) as caught:
+                await read(client)
+            assert caught.value.retry_after == 20
+        else:
+            await read(client)
+    assert upstream.attempts == attempts
+    assert fake.sleeps == sleeps
 
 
 @pytest.mark.anyio

@@ -13,7 +13,7 @@ import pytest
 from esputnik_mcp.safety.policy import PolicyError
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.app import build_server
-from esputnik_mcp.tools import catalogue, tool_names
+from esputnik_mcp.tools import catalogue
 from tests.safety.conftest import FakeClock, connect, server_with, text_of
 from tests.safety.every_tool import every_tool_call
 
@@ -23,17 +23,23 @@ EMAIL = "POST /v1/message/email"
 READ_TOOLS = {spec.name for spec in catalogue() if spec.read_only}
 
 
-async def test_every_tool_has_a_sample_call(sandbox: Sandbox, clock: FakeClock) -> None:
-    async with server_with(sandbox, clock) as server:
-        calls = await every_tool_call(server.runtime.client)
-    assert sorted(name for name, _ in calls) == sorted(tool_names())
+async def test_every_tool_declares_an_example_that_runs_on_the_demo_account(sandbox: Sandbox, clock: FakeClock) -> None:
+    calls = every_tool_call()
+    for spec in catalogue():
+        spec.params.model_validate(spec.example)  # every example is a valid call
+    async with server_with(sandbox, clock, send_confirmation="off") as server, connect(server) as mcp:
+        for name, arguments in calls:
+            if name == "get_import_status":
+                continue  # a session id comes from a bulk upsert; this one is made up
+            result = await mcp.call_tool(name, arguments)
+            assert not result.is_error, f"{name} {arguments}: {text_of(result)}"
 
 
 async def test_read_only_mode_offers_no_write_tool_and_writes_nothing(sandbox: Sandbox, clock: FakeClock) -> None:
     async with server_with(sandbox, clock, read_only=True, send_confirmation="off") as server, connect(server) as mcp:
         listed = {t.name for t in (await mcp.list_tools()).tools}
         assert listed == READ_TOOLS
-        calls = await every_tool_call(server.runtime.client)
+        calls = every_tool_call()
         sandbox.journal.clear()
         for name, arguments in calls:
             result = await mcp.call_tool(name, arguments)

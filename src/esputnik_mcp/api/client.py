@@ -31,7 +31,7 @@ class ESputnikClient:
     ``MockTransport`` in tests. Use it as an async context manager, or call :meth:`aclose`.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the keyword-only options of the public constructor, like httpx.Client's
         self,
         api_key: str,
         *,

@@ -79,6 +79,17 @@ class Timeouts:
     deadline: float = 50.0  # the whole call, retries included
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A call's request as sent on every attempt: only the timeout changes between retries."""
+
+    path: str  # the endpoint's path with its parameters filled in, for logs and errors
+    url: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    content: bytes | None
+
+
 @dataclass
 class _Failed:
     failure: Failure
@@ -131,18 +142,8 @@ class HttpCore:
         json_body: object | None = None,
     ) -> Response:
         """Make one API call, with limiter, retries and deadline, and return the decoded answer."""
-        path = endpoint.path.format(**{k: _path_segment(v) for k, v in (path_params or {}).items()})
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        content = None
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": self.user_agent,
-            "Authorization": self._auth_header,
-        }
-        if json_body is not None:
-            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["Content-Type"] = JSON_CONTENT_TYPE
-        url = self.base_url + path
+        prepared = self._prepare(endpoint, path_params, params, json_body)
+        path = prepared.path
         deadline = self.clock() + self.timeouts.deadline
         retries = 0
         while True:
@@ -152,7 +153,7 @@ class HttpCore:
             await self._limiter.acquire(endpoint.bucket, max_wait=remaining)
             remaining = deadline - self.clock()
             started = self.clock()
-            outcome = await self._attempt(endpoint, path, url, query, headers, content, remaining)
+            outcome = await self._attempt(endpoint, prepared, remaining)
             elapsed = self.clock() - started
             if isinstance(outcome, Response):
                 logger.debug("%s %s -> %s in %.3fs", endpoint.method, path, outcome.status, elapsed)
@@ -173,19 +174,37 @@ class HttpCore:
             await self.sleep(delay)
             retries += 1
 
-    async def _attempt(
+    def _prepare(
         self,
         endpoint: Endpoint,
-        path: str,
-        url: str,
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-        content: bytes | None,
-        remaining: float,
-    ) -> Response | _Failed:
+        path_params: Mapping[str, object] | None,
+        params: Mapping[str, object | None] | None,
+        json_body: object | None,
+    ) -> _Prepared:
+        """The path, query, headers and body of a call, built once and reused by every attempt."""
+        path = endpoint.path.format(**{k: _path_segment(v) for k, v in (path_params or {}).items()})
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        content = None
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+            "Authorization": self._auth_header,
+        }
+        if json_body is not None:
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["Content-Type"] = JSON_CONTENT_TYPE
+        return _Prepared(path=path, url=self.base_url + path, query=query, headers=headers, content=content)
+
+    async def _attempt(self, endpoint: Endpoint, prepared: _Prepared, remaining: float) -> Response | _Failed:
+        path = prepared.path
         timeout = httpx.Timeout(min(self.timeouts.read, remaining), connect=min(self.timeouts.connect, remaining))
         request = self._client.build_request(
-            endpoint.method, url, params=query, headers=headers, content=content, timeout=timeout
+            endpoint.method,
+            prepared.url,
+            params=prepared.query,
+            headers=prepared.headers,
+            content=prepared.content,
+            timeout=timeout,
         )
         exchanged = await self._exchange(endpoint, path, request, remaining)
         if isinstance(exchanged, _Failed):

@@ -19,7 +19,10 @@ class Refusal:
 
 
 def mask(recipient: str) -> str:
-    """A recipient as the audit log shows it: enough to recognise, not enough to reuse."""
+    """A recipient as the audit log shows it: enough to recognise, not enough to reuse. A segment is
+    not a person and is shown whole."""
+    if recipient.startswith("segment:"):
+        return recipient
     if "@" in recipient:
         local, _, domain = recipient.partition("@")
         shown = local[0] + "***" + (local[-1] if len(local) > 1 else "")

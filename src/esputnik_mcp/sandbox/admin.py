@@ -56,30 +56,38 @@ def _body(model: type[BaseModel], raw: bytes) -> Any:
         raise bad_request(describe(exc)) from None
 
 
-def admin_routes(rt: Runtime) -> list[BaseRoute]:
-    async def journal(request: Request) -> Response:
-        if request.method == "DELETE":
-            rt.journal.clear()
-            return Response(status_code=204)
-        return json_reply([entry.as_dict() for entry in rt.journal.entries])
+class _Admin:
+    """The admin handlers, each a bound method sharing the sandbox's runtime."""
 
-    async def faults(request: Request) -> Response:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def journal(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.rt.journal.clear()
+            return Response(status_code=204)
+        return json_reply([entry.as_dict() for entry in self.rt.journal.entries])
+
+    async def faults(self, request: Request) -> Response:
         try:
             if request.method == "DELETE":
-                rt.faults.clear()
+                self.rt.faults.clear()
                 return Response(status_code=204)
             if request.method == "POST":
-                spec: _FaultIn = _body(_FaultIn, await request.body())
-                try:
-                    fault = rt.faults.add(Fault(**spec.model_dump()))
-                except ValueError as exc:
-                    raise bad_request(str(exc)) from None
-                return json_reply(fault.as_dict())
+                return json_reply(self._add_fault(await request.body()).as_dict())
         except ApiError as error:
             return error.response()
-        return json_reply([fault.as_dict() for fault in rt.faults.pending])
+        return json_reply([fault.as_dict() for fault in self.rt.faults.pending])
 
-    async def clock(request: Request) -> Response:
+    def _add_fault(self, raw: bytes) -> Fault:
+        """Plan the fault described by ``raw``; a malformed or impossible one is a 400."""
+        spec: _FaultIn = _body(_FaultIn, raw)
+        try:
+            return self.rt.faults.add(Fault(**spec.model_dump()))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+
+    async def clock(self, request: Request) -> Response:
         if request.method == "POST":
             try:
                 spec: _ClockIn = _body(_ClockIn, await request.body())
@@ -87,28 +95,31 @@ def admin_routes(rt: Runtime) -> list[BaseRoute]:
                     raise bad_request("advance must not be negative")
             except ApiError as error:
                 return error.response()
-            rt.state.clock.advance(spec.advance)
-        return json_reply({"now": rt.state.now(), "frozen": rt.state.clock.frozen})
+            self.rt.state.clock.advance(spec.advance)
+        return json_reply({"now": self.rt.state.now(), "frozen": self.rt.state.clock.frozen})
 
-    async def reset(request: Request) -> Response:
+    async def reset(self, request: Request) -> Response:
         try:
             spec: _ResetIn = _body(_ResetIn, await request.body())
         except ApiError as error:
             return error.response()
-        rt.reset(spec.demo)
+        self.rt.reset(spec.demo)
         return json_reply({"reset": True})
 
-    async def sent(request: Request) -> Response:
-        return json_reply(messaging.sent_messages(rt.state))
+    async def sent(self, request: Request) -> Response:
+        return json_reply(messaging.sent_messages(self.rt.state))
 
-    async def stored_events(request: Request) -> Response:
-        return json_reply(events.list_events(rt.state))
+    async def stored_events(self, request: Request) -> Response:
+        return json_reply(events.list_events(self.rt.state))
 
+
+def admin_routes(rt: Runtime) -> list[BaseRoute]:
+    admin = _Admin(rt)
     return [
-        Route("/_sandbox/journal", journal, methods=["GET", "DELETE"]),
-        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/messages", sent, methods=["GET"]),
-        Route("/_sandbox/events", stored_events, methods=["GET"]),
+        Route("/_sandbox/journal", admin.journal, methods=["GET", "DELETE"]),
+        Route("/_sandbox/faults", admin.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/clock", admin.clock, methods=["GET", "POST"]),
+        Route("/_sandbox/reset", admin.reset, methods=["POST"]),
+        Route("/_sandbox/messages", admin.sent, methods=["GET"]),
+        Route("/_sandbox/events", admin.stored_events, methods=["GET"]),
     ]

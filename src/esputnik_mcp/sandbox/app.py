@@ -90,6 +90,16 @@ class Answer:
         await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
 
+@dataclass(frozen=True)
+class _ApiRequest:
+    """A buffered request under ``/api``, as the gateway checks, fingerprints and journals it."""
+
+    method: str
+    path: str  # without the /api prefix
+    query: dict[str, str]
+    body: bytes
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
@@ -146,6 +156,7 @@ class Gateway:
         body = await _read_body(receive)
         method: str = scope["method"]
         query = dict(parse_qsl(bytes(scope.get("query_string", b"")).decode("latin-1"), keep_blank_values=True))
+        request = _ApiRequest(method=method, path=path, query=query, body=body)
         spec = self._route(method, path)
         started = self.rt.state.now()
         fault = self.rt.faults.take(method, path)
@@ -156,7 +167,7 @@ class Gateway:
             if fault is not None and fault.status is not None:
                 answer = _fault_answer(fault)
             else:
-                answer = await self._process(scope, method, path, query, body, spec)
+                answer = await self._process(scope, request, spec)
                 if fault is not None and fault.garbage:
                     answer = Answer(200, [(b"content-type", JSON_TYPE.encode())], GARBAGE_BODY)
         finally:
@@ -180,10 +191,9 @@ class Gateway:
         if answer is not None:  # always set once the try block has completed
             await answer.deliver(send)
 
-    async def _process(
-        self, scope: Scope, method: str, path: str, query: dict[str, str], body: bytes, spec: RouteSpec | None
-    ) -> Answer:
+    async def _process(self, scope: Scope, request: _ApiRequest, spec: RouteSpec | None) -> Answer:
         rt = self.rt
+        body = request.body
         if not rt.authorised(scope):  # the challenge header is a guess; the status is SPEC
             return Answer.text(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="eSputnik"'})
         if body.strip() and not _is_json(_header(scope, b"content-type")):
@@ -200,7 +210,7 @@ class Gateway:
         # request opens the one-minute window (guesses on SPEC addContact's 409).
         fingerprint = None
         if spec.guard_repeats:
-            fingerprint = _fingerprint(method, path, query, body)
+            fingerprint = _fingerprint(request)
             last = rt.repeats.get(fingerprint)
             if last is not None and now - last < DUPLICATE_WINDOW_SECONDS:
                 return Answer.text(409, "Conflict: an identical request was received less than a minute ago")
@@ -218,12 +228,12 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _fingerprint(method: str, path: str, query: dict[str, str], body: bytes) -> str:
+def _fingerprint(request: _ApiRequest) -> str:
     digest = hashlib.sha256()
-    for part in (method, path, repr(sorted(query.items()))):
+    for part in (request.method, request.path, repr(sorted(request.query.items()))):
         digest.update(part.encode())
         digest.update(b"\0")
-    digest.update(re.sub(rb"\s+", b" ", body.strip()))
+    digest.update(re.sub(rb"\s+", b" ", request.body.strip()))
     return digest.hexdigest()
 
 

@@ -26,31 +26,61 @@ def name_problem(name: str) -> str | None:
     fileContactsBulkUpdate name rules). An empty name clears the field and is fine."""
     if not name.strip():
         return None
+    problem = _characters_problem(name)
+    if problem:
+        return problem
+    words = name.split()
+    for word in words:
+        problem = _word_problem(word)
+        if problem:
+            return problem
+    return _word_count_problem(words)
+
+
+def _characters_problem(name: str) -> str | None:
+    """The rules on the name as a whole: its length, and how many letters and digits it has."""
     if len(name) > NAME_LENGTH:
         return f"is {len(name)} characters long; at most {NAME_LENGTH} are allowed"
     if not any(_is_letter(c) for c in name):
         return "has no letters; a name made only of digits or special characters is not allowed"
     if sum(c.isdigit() for c in name) > _DIGIT_LIMIT:
         return f"has more than {_DIGIT_LIMIT} digits"
-    long_words = short_words = 0
-    for word in name.split():
-        core = word[:-1] if word.endswith(".") else word
-        if word.endswith(".") and not 0 < len(core) <= 3:
-            return f"has a dot in {word!r}; a dot may only end a word of up to 3 characters"
-        for index, char in enumerate(core):
-            if _is_letter(char) or char.isdigit():
-                continue
-            if char in APOSTROPHES or char == "-":
-                inside = 0 < index < len(core) - 1
-                if inside and core[index - 1].isalnum() and (_is_letter(core[index + 1]) or core[index + 1].isdigit()):
-                    continue
-                return f"has {char!r} outside a word; apostrophes and hyphens are allowed only inside words"
-            return f"contains the character {char!r}, which is not allowed in names"
-        if len(core) > 3:
-            long_words += 1
-        else:
-            short_words += 1
-    if long_words > _WORD_LIMIT or short_words > _WORD_LIMIT:
+    return None
+
+
+def _core(word: str) -> str:
+    """A word without the dot that may end an abbreviation."""
+    return word[:-1] if word.endswith(".") else word
+
+
+def _word_problem(word: str) -> str | None:
+    core = _core(word)
+    if word.endswith(".") and not 0 < len(core) <= 3:
+        return f"has a dot in {word!r}; a dot may only end a word of up to 3 characters"
+    for index in range(len(core)):
+        problem = _character_problem(core, index)
+        if problem:
+            return problem
+    return None
+
+
+def _character_problem(core: str, index: int) -> str | None:
+    """Letters and digits go anywhere; an apostrophe or hyphen only between a letter or digit on
+    each side; nothing else."""
+    char = core[index]
+    if _is_letter(char) or char.isdigit():
+        return None
+    if char in APOSTROPHES or char == "-":
+        inside = 0 < index < len(core) - 1
+        if inside and core[index - 1].isalnum() and (_is_letter(core[index + 1]) or core[index + 1].isdigit()):
+            return None
+        return f"has {char!r} outside a word; apostrophes and hyphens are allowed only inside words"
+    return f"contains the character {char!r}, which is not allowed in names"
+
+
+def _word_count_problem(words: list[str]) -> str | None:
+    long_words = sum(len(_core(word)) > 3 for word in words)
+    if long_words > _WORD_LIMIT or len(words) - long_words > _WORD_LIMIT:
         return (
             f"has too many words; at most {_WORD_LIMIT} longer than 3 characters and "
             f"{_WORD_LIMIT} of up to 3 characters are allowed"

@@ -168,6 +168,13 @@ class Gate:
             message = f"not done: the user declined to {preview.action}"
             self._audit(spec, params, "refused", plan=plan, guard="confirmation", detail="declined")
             return Stop(message)
+        return self._by_token(spec, params, preview, plan, digest)
+
+    def _by_token(
+        self, spec: ToolSpec, params: BaseModel, preview: Preview, plan: SendPlan | None, digest: str
+    ) -> Decision:
+        """Without a token: a preview and a token bound to ``digest``; with one: go ahead if it
+        confirms exactly this call."""
         token = getattr(params, "confirmation_token", None)
         if not token:
             issued, _ = self.confirmations.issue(spec.name, digest)
@@ -218,8 +225,9 @@ class Gate:
         params: BaseModel,
         plan: SendPlan | None,
         result: Result[Any] | None,
-        error: str | None,
-        ambiguous: bool,
+        *,
+        error: str | None = None,
+        ambiguous: bool = False,
     ) -> None:
         """Record what happened: the ledger for sends, the audit log for writes and sends."""
         outcomes = _send_outcomes(plan, result, ambiguous)

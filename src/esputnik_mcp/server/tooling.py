@@ -60,8 +60,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
       ``render.structured``, and a tool takes a missing argument for its default);
     - a union of bare types as one list (``"type": ["string", "number"]``), and no
       ``additionalProperties: true``, which every object allows anyway;
-    - no class docstrings (the root's and each definition's ``description``): they speak to the
-      code's readers; each property says what it means to the model;
+    - no class docstrings (each definition's ``description``): they speak to the code's readers;
+      each property says what it means to the model;
     - no bounds that only guard against abuse (``minLength: 1``, ``maxLength`` of 255 and more,
       ``maximum`` 2**31-1 on ids): the server still enforces them, with a precise message;
     - for results (``output``), structure only: no descriptions (the summary line and the tool's
@@ -72,19 +72,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         return [compact_schema(item, output=output) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    options = schema.get("anyOf")
-    if isinstance(options, list) and _NULL in options:
-        rest = [option for option in options if option != _NULL]
-        outer = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
-        schema = {**rest[0], **outer} if len(rest) == 1 and isinstance(rest[0], dict) else {**outer, "anyOf": rest}
-        options = schema.get("anyOf")
-    if isinstance(options, list) and options and all(isinstance(o, dict) and set(o) == {"type"} for o in options):
-        types = [o["type"] for o in options]
-        if "number" in types and "integer" in types:
-            types.remove("integer")  # every integer is a number
-        schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, "type": types}
     compact: dict[str, Any] = {}
-    for key, value in schema.items():
+    for key, value in _merged_types(_without_null(schema)).items():
         if key == "title" or _loose(key, value) or _implied(key, value) or (output and _result_only(key, value)):
             continue
         if key in _NAME_MAPS and isinstance(value, dict):
@@ -98,6 +87,29 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         else:
             compact[key] = compact_schema(value, output=output)
     return compact
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``X | None`` as ``X``: the field's own keywords (its description) win over the type's."""
+    options = schema.get("anyOf")
+    if not (isinstance(options, list) and _NULL in options):
+        return schema
+    rest = [option for option in options if option != _NULL]
+    outer = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    if len(rest) == 1 and isinstance(rest[0], dict):
+        return {**rest[0], **outer}
+    return {**outer, "anyOf": rest}
+
+
+def _merged_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """A union of bare types as one ``type`` list."""
+    options = schema.get("anyOf")
+    if not (isinstance(options, list) and options and all(isinstance(o, dict) and set(o) == {"type"} for o in options)):
+        return schema
+    types = [o["type"] for o in options]
+    if "number" in types and "integer" in types:
+        types.remove("integer")  # every integer is a number
+    return {**{k: v for k, v in schema.items() if k != "anyOf"}, "type": types}
 
 
 def _implied(key: str, value: Any) -> bool:
@@ -228,50 +240,55 @@ async def invoke(
     """Run one call of ``spec``: validate, pass the safety gate, run the handler, record and shape the
     outcome."""
     started = time.perf_counter()
-    outcome = "ok"
-    plan: SendPlan | None = None
+    outcome = "crashed"
     try:
-        try:
-            params = parse_arguments(spec.params, arguments)
-        except ValidationError as exc:
-            outcome = "invalid"
-            return error_result(describe_validation_error(spec.name, exc, list(spec.params.model_fields)))
-
-        async def planner() -> SendPlan | None:
-            return await spec.plan_send(params, ctx) if spec.plan_send is not None else None
-
-        try:
-            admission = await gate.admit(spec, params, planner, mcp_ctx)
-        except ToolFailure as exc:
-            outcome = "refused"
-            return error_result(exc.message)
-        except ESputnikError as exc:
-            outcome = type(exc).__name__
-            return error_result(f"nothing was sent: {describe_api_error(exc)}")
-        plan = admission.plan
-        if isinstance(admission.decision, InputRequiredResult):
-            outcome = "awaiting confirmation"
-            return admission.decision
-        if isinstance(admission.decision, Stop):
-            outcome = "stopped"
-            return error_result(admission.decision.message, admission.decision.structured)
-        try:
-            result: Result[Any] = await spec.handler(params, ctx)
-        except ToolFailure as exc:
-            outcome = "refused"
-            gate.settle(spec, params, plan, None, exc.message, ambiguous=False)
-            return error_result(exc.message)
-        except ESputnikError as exc:
-            outcome = type(exc).__name__
-            message = describe_api_error(exc)
-            gate.settle(spec, params, plan, None, message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
-            return error_result(message)
-        text, content = render(result, sandbox=ctx.sandbox)
-        if result.is_error:
-            outcome = "error"
-        gate.settle(spec, params, plan, result, result.summary_line() if result.is_error else None, ambiguous=False)
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)], structured_content=content, is_error=result.is_error
-        )
+        outcome, answer = await _call(spec, arguments, ctx, gate, mcp_ctx)
+        return answer
     finally:
         logger.info("tool %s: %s in %.3fs", spec.name, outcome, time.perf_counter() - started)
+
+
+Answer = tuple[str, CallToolResult | InputRequiredResult]  # what became of the call (for the log), the answer
+
+
+async def _call(
+    spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext, gate: Gate, mcp_ctx: Context[Any, Any] | None
+) -> Answer:
+    try:
+        params = parse_arguments(spec.params, arguments)
+    except ValidationError as exc:
+        return "invalid", error_result(describe_validation_error(spec.name, exc, list(spec.params.model_fields)))
+
+    async def planner() -> SendPlan | None:
+        return await spec.plan_send(params, ctx) if spec.plan_send is not None else None
+
+    try:
+        admission = await gate.admit(spec, params, planner, mcp_ctx)
+    except ToolFailure as exc:
+        return "refused", error_result(exc.message)
+    except ESputnikError as exc:
+        return type(exc).__name__, error_result(f"nothing was sent: {describe_api_error(exc)}")
+    if isinstance(admission.decision, InputRequiredResult):
+        return "awaiting confirmation", admission.decision
+    if isinstance(admission.decision, Stop):
+        return "stopped", error_result(admission.decision.message, admission.decision.structured)
+    return await _run(spec, params, admission.plan, ctx, gate)
+
+
+async def _run(spec: ToolSpec, params: BaseModel, plan: SendPlan | None, ctx: ToolContext, gate: Gate) -> Answer:
+    """Run the handler of an admitted call, and record what happened."""
+    try:
+        result: Result[Any] = await spec.handler(params, ctx)
+    except ToolFailure as exc:
+        gate.settle(spec, params, plan, None, error=exc.message)
+        return "refused", error_result(exc.message)
+    except ESputnikError as exc:
+        message = describe_api_error(exc)
+        gate.settle(spec, params, plan, None, error=message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
+        return type(exc).__name__, error_result(message)
+    text, content = render(result, sandbox=ctx.sandbox)
+    gate.settle(spec, params, plan, result, error=result.summary_line() if result.is_error else None)
+    answer = CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=content, is_error=result.is_error
+    )
+    return ("error" if result.is_error else "ok"), answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -157,13 +157,14 @@ class ToolContext:
 Handler = Callable[[InputT, ToolContext], Awaitable[Result[Any]]]
 
 
-def tool(
+def tool(  # noqa: PLR0913 - keyword-only: one per fact a tool declares
     name: str,
     *,
     title: str,
     description: str,
     toolset: Toolset,
     kind: Kind,
+    example: Mapping[str, Any],
     destructive: bool = False,
     idempotent: bool = True,
     open_world: bool = True,
@@ -172,7 +173,8 @@ def tool(
     irreversible: Callable[[InputT], str | None] | None = None,
 ) -> Callable[[Handler[InputT]], ToolSpec]:
     """Declare the handler below as the tool ``name``. Its input and output models are read from the
-    handler's annotations (``params: XInput`` and ``-> Result[XOutput]``), so they are named once."""
+    handler's annotations (``params: XInput`` and ``-> Result[XOutput]``), so they are named once.
+    ``example`` is a plausible call on the sandbox's demo account."""
 
     def declare(handler: Handler[InputT]) -> ToolSpec:
         params, output = _models(handler)
@@ -191,6 +193,7 @@ def tool(
             plan_send=plan_send,
             recipients_param=recipients_param,
             irreversible=irreversible,
+            example=dict(example),
             module=handler.__module__,
         )
 

@@ -34,6 +34,7 @@ class AccountInfoOutput(ToolOutput):
     kind=Kind.READ,
     description="""The organisation, its balance, credit limit, currency and prepaid emails and SMS: to check
     the connection or before a large send. Two reads.""",
+    example={},
 )
 async def get_account_info(params: AccountInfoInput, ctx: ToolContext) -> Result[AccountInfoOutput]:
     info, balance = await both(ctx.client.account.info(), ctx.client.account.balance())
@@ -84,6 +85,7 @@ class AuditLogOutput(ToolOutput):
     open_world=False,
     description="""Recent writes and sends through this server, newest first: tool, outcome, masked
     recipients, request ids, and the guard that refused a call. Local; no request to eSputnik.""",
+    example={"limit": 5},
 )
 async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[AuditLogOutput]:
     if ctx.state is None:

@@ -44,6 +44,7 @@ class SearchContactsInput(ToolInput):
     kind=Kind.READ,
     description="""Find contacts matching every filter given (email, phone, external customer id, first or
     last name from its start; none: all, newest first). One read per page.""",
+    example={"first_name": "Олена", "limit": 5},
 )
 async def search_contacts(params: SearchContactsInput, ctx: ToolContext) -> Result[ContactsPage]:
     query = params.model_dump(include={"email", "phone", "external_customer_id", "first_name", "last_name"})
@@ -143,6 +144,7 @@ async def _find_contact_id(params: GetContactInput, ctx: ToolContext) -> int:
     kind=Kind.READ,
     description="""One contact's full record (channels, custom fields, address, language, static
     segments) by exactly one identifier. One read by id, else a search first.""",
+    example={"contact_id": 100001},
 )
 async def get_contact(params: GetContactInput, ctx: ToolContext) -> Result[ContactOutput]:
     contact_id = params.contact_id

@@ -199,6 +199,7 @@ def _request_view(chunk: ChunkOutcome[ContactInput, BulkUpdateResult], refused: 
     description=f"""Create or update up to {BULK_MAX_CONTACTS} contacts, into or out of segments by name;
     eSputnik imports them in the background, {CONTACTS_PER_BULK} per request: wait=true follows the imports
     (≤ {WAIT_SECONDS} s), else get_import_status.""",
+    example={"contacts": [{"email": "bulk.one@example.com"}], "dedupe_on": "email"},
 )
 async def bulk_upsert_contacts(params: BulkUpsertInput, ctx: ToolContext) -> Result[BulkUpsertOutput]:
     deadline = anyio.current_time() + params.wait_seconds
@@ -325,6 +326,7 @@ def _status_summary(out: ImportStatusOutput) -> str:
     kind=Kind.READ,
     description="""Status of a bulk_upsert_contacts import by session_id (STARTED, IMPORTING, FINISHED,
     ERROR) and, once finished, the contacts created or updated. One read.""",
+    example={"session_id": "no-such-session"},
 )
 async def get_import_status(params: ImportStatusInput, ctx: ToolContext) -> Result[ImportStatusOutput]:
     try:

@@ -70,6 +70,7 @@ async def _static_segments(ctx: ToolContext, names: Sequence[str]) -> list[Group
     description="""Create a contact, or update the one with the same external id or channel value. The
     email counts as confirmed and no event is raised (signups: subscribe_contact). One write, plus a
     lookup and an attach per segment.""",
+    example={"email": "nova.person@example.com", "first_name": "Nova", "last_name": "Person"},
 )
 async def upsert_contact(params: UpsertContactInput, ctx: ToolContext) -> Result[UpsertContactOutput]:
     await check_custom_fields(ctx, [params])
@@ -137,6 +138,7 @@ def _erase_warning(params: DeleteContactInput) -> str | None:
     irreversible=_erase_warning,
     description="""Delete one contact by contact_id or external_customer_id; bulk_upsert_contacts
     restore_deleted brings it back. erase=true removes it and its data for good. One request.""",
+    example={"contact_id": 100003},
 )
 async def delete_contact(params: DeleteContactInput, ctx: ToolContext) -> Result[DeleteContactOutput]:
     try:
@@ -200,6 +202,7 @@ class SubscribeContactOutput(ToolOutput):
     description="""Sign a contact up as a signup form does: a new email stays unconfirmed until the contact
     confirms, and the event subscribeFromApi (or subscribeUpdateFromApi) usually starts a confirmation
     email. One write; do not repeat it.""",
+    example={"email": "subscriber@example.com", "first_name": "Ann"},
 )
 async def subscribe_contact(params: SubscribeContactInput, ctx: ToolContext) -> Result[SubscribeContactOutput]:
     await check_custom_fields(ctx, [params])

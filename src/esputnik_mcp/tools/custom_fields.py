@@ -45,6 +45,7 @@ class CustomFieldsOutput(ToolOutput):
     kind=Kind.READ,
     description="""The account's custom contact fields (id, name, key, type, allowed values): the ids a
     contact's fields take. One read.""",
+    example={},
 )
 async def list_custom_fields(params: ListCustomFieldsInput, ctx: ToolContext) -> Result[CustomFieldsOutput]:
     rows: list[CustomFieldView] = []

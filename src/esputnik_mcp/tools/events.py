@@ -50,6 +50,7 @@ class EventOutput(ToolOutput):
     idempotent=False,
     description="""Record a custom event (e.g. cartAbandoned) for one contact named in params; it can start
     workflows that message real people, so it is never repeated automatically. At most 20 kB.""",
+    example={"event_type_key": "cartAbandoned", "params": {"email": "olena@example.com", "cartTotal": 59.9}},
 )
 async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result[EventOutput]:
     event_params = dict(params.params)

@@ -46,6 +46,7 @@ class MessageStatusOutput(ToolOutput):
     kind=Kind.READ,
     description="""Delivery status of sends by the request_ids the send tools returned: delivered, failed,
     pending or not found, per id. One read per 100 ids.""",
+    example={"request_ids": ["00000000-0000-0000-0000-000000000000"]},
 )
 async def get_message_status(params: MessageStatusInput, ctx: ToolContext) -> Result[MessageStatusOutput]:
     ids = list(dict.fromkeys(params.request_ids))
@@ -109,6 +110,7 @@ class TemplatesPage(ToolOutput):
     description="""Stored email or SMS messages (id, name, subject or text start, tags), optionally by part
     of the name or a tag: the ids send_prepared_message takes. eSputnik allows 500 template reads an hour;
     answers are reused for a minute.""",
+    example={"channel": "email", "limit": 5},
 )
 async def list_message_templates(params: ListTemplatesInput, ctx: ToolContext) -> Result[TemplatesPage]:
     query = {"channel": params.channel, "search": params.search}
@@ -165,6 +167,7 @@ class UnsubscribesOutput(ToolOutput):
     destructive=True,
     description="""Put up to 1000 email addresses on the unsubscribed list (no more bulk email to them; other
     channels go on), or take them off it: resubscribe only people who asked for email again.""",
+    example={"action": "unsubscribe", "emails": ["leaving@example.com"]},
 )
 async def manage_unsubscribes(params: ManageUnsubscribesInput, ctx: ToolContext) -> Result[UnsubscribesOutput]:
     firsts: dict[str, str] = {}

@@ -145,6 +145,18 @@ def _failed_views(orders: list[Order], chunk: ChunkOutcome[OrderInput, list[Fail
     description=f"""Add up to {MAX_ORDERS} orders, or update those with a known external_order_id, for revenue
     and RFM reports ({ORDERS_PER_REQUEST} per request). Each raises an order event (e.g. orderDELIVERED)
     whose workflows can message the customer.""",
+    example={
+        "orders": [
+            {
+                "external_order_id": "ORD-1",
+                "email": "olena@example.com",
+                "total_cost": 59.9,
+                "status": "ABANDONED_SHOPPING_CART",
+                "date": "2025-06-15T10:00:00+03:00",
+                "currency": "UAH",
+            }
+        ]
+    },
 )
 async def add_orders(params: AddOrdersInput, ctx: ToolContext) -> Result[AddOrdersOutput]:
     inputs = _order_inputs(params.orders)
@@ -254,6 +266,7 @@ class DeleteOrdersOutput(ToolOutput):
     description=f"""Delete orders by external_order_ids (one request each), or every order dated in a window
     of at most {ORDER_DELETE_WINDOW_HOURS} h (date_from, date_to). eSputnik deletes them shortly after; it
     cannot be undone.""",
+    example={"external_order_ids": ["ORD-1"]},
 )
 async def delete_orders(params: DeleteOrdersInput, ctx: ToolContext) -> Result[DeleteOrdersOutput]:
     if params.date_from is not None and params.date_to is not None:

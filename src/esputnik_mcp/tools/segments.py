@@ -57,6 +57,7 @@ class SegmentsPage(ToolOutput):
     kind=Kind.READ,
     description="Segments (groups) with id, name and type (Static, Dynamic, Combined), optionally by part of "
     "the name. One read per page.",
+    example={"limit": 5},
 )
 async def list_segments(params: ListSegmentsInput, ctx: ToolContext) -> Result[SegmentsPage]:
     query = {"name": params.name}
@@ -88,6 +89,7 @@ class SegmentContactsInput(ToolInput):
     toolset=Toolset.SEGMENTS,
     kind=Kind.READ,
     description="The contacts in a static or dynamic segment, a page at a time. One read per page.",
+    example={"segment_id": 2002, "limit": 5},
 )
 async def get_segment_contacts(params: SegmentContactsInput, ctx: ToolContext) -> Result[ContactsPage]:
     query = {"segment_id": params.segment_id}
@@ -161,6 +163,7 @@ class MembershipOutput(ToolOutput):
     description=f"""Add contacts to a static segment or take them out, by contact_ids or
     external_customer_ids ({SEGMENT_IDS_PER_REQUEST} per request). Dynamic segments follow their conditions
     and cannot be changed.""",
+    example={"segment_id": 2005, "action": "attach", "contact_ids": [100002]},
 )
 async def update_segment_membership(params: MembershipInput, ctx: ToolContext) -> Result[MembershipOutput]:
     members = params.members()

@@ -100,6 +100,7 @@ async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
     description="""Send a one-off email (subject and html and/or text) to one address; eSputnik adds the
     contact if new. Reaches a real person and costs money; stored templates: send_prepared_message.
     Returns the request_id for get_message_status.""",
+    example={"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hello</p>"},
 )
 async def send_email(params: SendEmailInput, ctx: ToolContext) -> Result[SendOutput]:
     sender = params.sender or ctx.settings.email_sender
@@ -156,6 +157,7 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
     plan_send=plan_sms,
     description="""Send a one-off SMS to one E.164 phone; eSputnik adds the contact if new. Reaches a real
     person and costs money per message part. Returns the request_id for get_message_status.""",
+    example={"phone": "+380501234567", "text": "Your code is 1234"},
 )
 async def send_sms(params: SendSmsInput, ctx: ToolContext) -> Result[SendOutput]:
     sender = params.sender or ctx.settings.sms_sender
@@ -258,6 +260,11 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
     description=f"""Send a stored message (id from list_message_templates) on its channel to up to
     {{max_recipients}} recipients, each with its own template params ({SMARTSEND_RECIPIENTS} per request).
     Reaches real people and costs money. Returns a request_id per recipient.""",
+    example={
+        "message_id": 3001,
+        "channel": "email",
+        "recipients": [{"locator": "olena@example.com", "params": {"n": 1}}],
+    },
 )
 async def send_prepared_message(params: SendPreparedMessageInput, ctx: ToolContext) -> Result[SendOutput]:
     people = params.recipients

@@ -106,37 +106,30 @@ def generate(seed: int = DEMO_SEED, now: float = 0.0, contacts: int = DEMO_CONTA
     return data
 
 
+def _pick(rng: random.Random, options: tuple[Any, ...]) -> Any:
+    """One of ``options``, drawn with a single ``rng.random()`` so the sequence of draws stays fixed."""
+    return options[int(rng.random() * len(options))]
+
+
 def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Person:
+    """One contact with its channels and custom field values. The draws from ``rng`` happen in a
+    fixed order (the helpers are called in it), which is what keeps the demo data reproducible."""
     r = rng.random
-
-    def pick(options: tuple[Any, ...]) -> Any:
-        return options[int(r() * len(options))]
-
     locale: Locale = rng.choices(LOCALES, cum_weights=_LOCALE_WEIGHTS)[0]
-    contact_id = 100_001 + index
-    first, first_latin = pick(locale.first)
-    last, last_latin = pick(locale.last)
+    first, first_latin = _pick(rng, locale.first)
+    last, last_latin = _pick(rng, locale.last)
     created = now - (1 + 729 * r()) * DAY
     updated = created + (now - 60 - created) * r()
-    email = phone = None
-    roll = r()
-    if roll < 0.85:
-        local = f"{first_latin}.{last_latin}{index}"
-        if r() < 0.005:
-            local = "bounce." + local
-        email = f"{local}@{pick(EMAIL_DOMAINS)}"
-    phone_digits = None
-    if roll > 0.3 or email is None:
-        prefix = pick(locale.phone_prefixes)
-        number = f"{int(r() * 10**locale.phone_digits):0{locale.phone_digits}d}"
-        phone, phone_digits = prefix + number, prefix[1:] + number
+    email, phone = _email_and_phone(rng, locale, f"{first_latin}.{last_latin}{index}")
     external_id = f"CUST-{200_000 + index}" if r() < 0.6 else None
     tier = rng.choices(TIERS, cum_weights=(50, 80, 95, 100))[0] if r() < 0.8 else None
-    city = pick(locale.cities) if r() < 0.7 else None
+    city = _pick(rng, locale.cities) if r() < 0.7 else None
+    person = _Person(100_001 + index, locale, created, email, phone, external_id, tier, city)
     status = "NEED_CONFIRMATION" if r() < 0.03 else "CONFIRMED"
+    zone = _pick(rng, locale.zones)
     data.contacts.append(
         (
-            contact_id,
+            person.id,
             first,
             last,
             _fold(first),
@@ -144,7 +137,7 @@ def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Pers
             external_id,
             None,
             locale.language,
-            pick(locale.zones),
+            zone,
             ADDRESS_BOOK[0],
             None,
             city,
@@ -156,20 +149,43 @@ def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Pers
             updated,
         )
     )
+    _add_channels(rng, data, person)
+    _add_field_values(rng, data, person)
+    return person
+
+
+def _email_and_phone(rng: random.Random, locale: Locale, local: str) -> tuple[str | None, str | None]:
+    """Most people have an email address, many a phone number, everyone at least one of them."""
+    email = phone = None
+    roll = rng.random()
+    if roll < 0.85:
+        if rng.random() < 0.005:
+            local = "bounce." + local
+        email = f"{local}@{_pick(rng, EMAIL_DOMAINS)}"
+    if roll > 0.3 or email is None:
+        prefix = _pick(rng, locale.phone_prefixes)
+        phone = prefix + f"{int(rng.random() * 10**locale.phone_digits):0{locale.phone_digits}d}"
+    return email, phone
+
+
+def _add_channels(rng: random.Random, data: DemoData, person: _Person) -> None:
+    """The person's email and sms channels, and for a few a mobile push device."""
+    contact_id, locale = person.id, person.locale
     position = 0
-    if email:
-        data.channels.append((contact_id, position, "email", email, email.lower(), None))
+    if person.email:
+        data.channels.append((contact_id, position, "email", person.email, person.email.lower(), None))
         position += 1
-    if phone:
-        data.channels.append((contact_id, position, "sms", phone, phone_digits, None))
+    if person.phone:
+        # Every prefix starts with "+", so the digits matching compares are the rest of the number.
+        data.channels.append((contact_id, position, "sms", person.phone, person.phone[1:], None))
         position += 1
-    if r() < 0.04:
+    if rng.random() < 0.04:
         token = f"{rng.getrandbits(256):064x}"
         device = {
             "device": {
                 "appId": "5b7e0c2a-3d1f-4e8b-9a60-2c4d8e1f0a11",
-                "deviceModel": pick(("Pixel 8", "iPhone 15", "Galaxy S23")),
-                "os": pick(("android", "ios")),
+                "deviceModel": _pick(rng, ("Pixel 8", "iPhone 15", "Galaxy S23")),
+                "os": _pick(rng, ("android", "ios")),
                 "locale": f"{locale.language}_{locale.language.upper()}",
                 "clientVersion": "native",
                 "appVersion": "2.4.1",
@@ -177,22 +193,27 @@ def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Pers
             }
         }
         data.channels.append((contact_id, position, "mobilepush", token, token, _encode(device)))
+
+
+def _add_field_values(rng: random.Random, data: DemoData, person: _Person) -> None:
+    """The person's custom field values; city and tier follow the contact's own."""
+    r = rng.random
+    contact_id = person.id
     values = data.field_values
     if r() < 0.5:
         values.append((contact_id, BIRTHDAY, date.fromordinal(_BIRTHDAY_BASE + int(r() * 18_250)).isoformat()))
     if r() < 0.6:
-        values.append((contact_id, GENDER, pick(("female", "male", "other"))))
-    if city:
-        values.append((contact_id, CITY, city))
-    if tier:
-        values.append((contact_id, TIER, tier))
+        values.append((contact_id, GENDER, _pick(rng, ("female", "male", "other"))))
+    if person.city:
+        values.append((contact_id, CITY, person.city))
+    if person.tier:
+        values.append((contact_id, TIER, person.tier))
         values.append((contact_id, POINTS, str(int(r() * 25_000))))
     if r() < 0.5:
         values.append((contact_id, LTV, f"{100 + r() * 59_900:.2f}"))
     if r() < 0.4:
         picks = rng.sample(INTEREST_VALUES, 1 + int(r() * 3))
         values.append((contact_id, INTERESTS, ",".join(picks)))
-    return _Person(contact_id, locale, created, email, phone, external_id, tier, city)
 
 
 def _segments(rng: random.Random, data: DemoData, people: list[_Person], now: float) -> None:

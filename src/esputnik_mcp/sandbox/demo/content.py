@@ -63,7 +63,7 @@ class Locale:
     phone_digits: int  # digits after the prefix
 
 
-def _locale(language: str, zones: str, weight: int, first: str, last: str, cities: str, phones: str) -> Locale:
+def _locale(language: str, zones: str, weight: int, *, first: str, last: str, cities: str, phones: str) -> Locale:
     """A locale from compact text: names as ``Name=latin|…``, cities ``a, b``, phones ``+pfx:digits …``."""
 
     def pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -88,74 +88,75 @@ LOCALES = (
         "uk",
         "Europe/Kyiv",
         40,
-        "Олена=olena|Тарас=taras|Наталія=natalia|Андрій=andrii|Оксана=oksana|Богдан=bohdan|Ірина=iryna"
+        first="Олена=olena|Тарас=taras|Наталія=natalia|Андрій=andrii|Оксана=oksana|Богдан=bohdan|Ірина=iryna"
         "|Дмитро=dmytro|Юлія=yulia|Остап=ostap|Ганна=hanna|Ярослав=yaroslav|Дарʼя=daria|Григорій=hryhorii"
         "|Соломія=solomiia|Євген=yevhen|Марія=maria|Іван=ivan|Катерина=kateryna|Ґалина=galyna",
-        "Шевченко=shevchenko|Коваленко=kovalenko|Бондаренко=bondarenko|Ткаченко=tkachenko|Кравченко=kravchenko"
+        last="Шевченко=shevchenko|Коваленко=kovalenko|Бондаренко=bondarenko|Ткаченко=tkachenko|Кравченко=kravchenko"
         "|Олійник=oliinyk|Мельник=melnyk|Гнатюк=hnatiuk|Лисенко=lysenko|Савчук=savchuk|Петренко=petrenko"
         "|Бойко=boiko|Левченко=levchenko|Зінчук=zinchuk|Пʼятигорська=piatyhorska|Квітка-Основʼяненко=kvitka",
-        "Київ, Львів, Одеса, Харків, Дніпро, Вінниця, Ужгород",
-        "+38067:7 +38050:7 +38063:7 +38093:7 +38097:7 +38066:7 +38068:7",
+        cities="Київ, Львів, Одеса, Харків, Дніпро, Вінниця, Ужгород",
+        phones="+38067:7 +38050:7 +38063:7 +38093:7 +38097:7 +38066:7 +38068:7",
     ),
     _locale(
         "en",
         "Europe/London Europe/Dublin America/New_York",
         14,
-        "Emma=emma|Oliver=oliver|Liam=liam|Charlotte=charlotte|Noah=noah|Amelia=amelia|Seán=sean|Zoë=zoe"
+        first="Emma=emma|Oliver=oliver|Liam=liam|Charlotte=charlotte|Noah=noah|Amelia=amelia|Seán=sean|Zoë=zoe"
         "|Mary Jane=maryjane|Tom=tom",
-        "O'Connor=oconnor|Smith=smith|Taylor=taylor|Brown=brown|Williams=williams|Davies=davies"
+        last="O'Connor=oconnor|Smith=smith|Taylor=taylor|Brown=brown|Williams=williams|Davies=davies"
         "|MacDonald=macdonald|Evans Jr.=evansjr",
-        "London, Manchester, Dublin, New York",
-        "+447700:6 +447911:6 +353861:6",
+        cities="London, Manchester, Dublin, New York",
+        phones="+447700:6 +447911:6 +353861:6",
     ),
     _locale(
         "pl",
         "Europe/Warsaw",
         15,
-        "Łukasz=lukasz|Zofia=zofia|Małgorzata=malgorzata|Paweł=pawel|Agnieszka=agnieszka|Wojciech=wojciech"
+        first="Łukasz=lukasz|Zofia=zofia|Małgorzata=malgorzata|Paweł=pawel|Agnieszka=agnieszka|Wojciech=wojciech"
         "|Katarzyna=katarzyna|Żaneta=zaneta|Michał=michal",
-        "Wójcik=wojcik|Kowalczyk=kowalczyk|Nowak=nowak|Lewandowska=lewandowska|Zieliński=zielinski"
+        last="Wójcik=wojcik|Kowalczyk=kowalczyk|Nowak=nowak|Lewandowska=lewandowska|Zieliński=zielinski"
         "|Szymańska=szymanska|Dąbrowski=dabrowski|Kamińska=kaminska",
-        "Warszawa, Kraków, Wrocław, Gdańsk, Łódź",
-        "+4850:7 +4860:7 +4879:7 +4888:7",
+        cities="Warszawa, Kraków, Wrocław, Gdańsk, Łódź",
+        phones="+4850:7 +4860:7 +4879:7 +4888:7",
     ),
     _locale(
         "de",
         "Europe/Berlin Europe/Vienna",
         12,
-        "Jürgen=juergen|Anna-Lena=anna-lena|Günther=guenther|Lukas=lukas|Sophie=sophie|Maximilian=maximilian"
+        first="Jürgen=juergen|Anna-Lena=anna-lena|Günther=guenther|Lukas=lukas|Sophie=sophie|Maximilian=maximilian"
         "|Jörg=joerg|Björn=bjoern",
-        "Müller=mueller|Schröder=schroeder|Weiß=weiss|Fischer=fischer|Groß=gross|Schäfer=schaefer"
+        last="Müller=mueller|Schröder=schroeder|Weiß=weiss|Fischer=fischer|Groß=gross|Schäfer=schaefer"
         "|Köhler=koehler|Müller-Lüdenscheidt=mueller-l",
-        "Berlin, München, Köln, Hamburg, Wien",
-        "+49151:7 +49160:7 +49172:7 +43664:7",
+        cities="Berlin, München, Köln, Hamburg, Wien",
+        phones="+49151:7 +49160:7 +49172:7 +43664:7",
     ),
     _locale(
         "el",
         "Europe/Athens",
         8,
-        "Γιώργος=giorgos|Ελένη=eleni|Νίκος=nikos|Μαρία=maria|Δημήτρης=dimitris|Κατερίνα=katerina|Σοφία=sofia",
-        "Παπαδόπουλος=papadopoulos|Κωνσταντίνου=konstantinou|Γεωργίου=georgiou|Οικονόμου=oikonomou|Νικολάου=nikolaou",
-        "Αθήνα, Θεσσαλονίκη, Πάτρα",
-        "+30690:7 +30694:7 +30697:7",
+        first="Γιώργος=giorgos|Ελένη=eleni|Νίκος=nikos|Μαρία=maria|Δημήτρης=dimitris|Κατερίνα=katerina|Σοφία=sofia",
+        last="Παπαδόπουλος=papadopoulos|Κωνσταντίνου=konstantinou|Γεωργίου=georgiou|Οικονόμου=oikonomou"
+        "|Νικολάου=nikolaou",
+        cities="Αθήνα, Θεσσαλονίκη, Πάτρα",
+        phones="+30690:7 +30694:7 +30697:7",
     ),
     _locale(
         "es",
         "Europe/Madrid",
         6,
-        "José=jose|Iñigo=inigo|Lucía=lucia|Martín=martin|María José=mariajose",
-        "Núñez=nunez|García=garcia|Fernández=fernandez|López=lopez",
-        "Madrid, Sevilla, Valencia",
-        "+34612:6 +34655:6",
+        first="José=jose|Iñigo=inigo|Lucía=lucia|Martín=martin|María José=mariajose",
+        last="Núñez=nunez|García=garcia|Fernández=fernandez|López=lopez",
+        cities="Madrid, Sevilla, Valencia",
+        phones="+34612:6 +34655:6",
     ),
     _locale(
         "fr",
         "Europe/Paris",
         5,
-        "Émilie=emilie|Françoise=francoise|Noël=noel|Hélène=helene",
-        "Lefèvre=lefevre|Dubois=dubois|Moreau=moreau|D'Arcy=darcy",
-        "Paris, Lyon, Marseille",
-        "+33612:6 +33745:6",
+        first="Émilie=emilie|Françoise=francoise|Noël=noel|Hélène=helene",
+        last="Lefèvre=lefevre|Dubois=dubois|Moreau=moreau|D'Arcy=darcy",
+        cities="Paris, Lyon, Marseille",
+        phones="+33612:6 +33745:6",
     ),
 )
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -69,42 +70,76 @@ def value_problem(field: FieldDef, value: str) -> str | None:
     """
     if value == "":
         return None
-    kind = field.type
-    if kind == "TEXTFIELD" and len(value) > TEXTFIELD_LENGTH:
-        return f"is longer than {TEXTFIELD_LENGTH} characters"
-    if kind == "COMBOBOX" and value not in field.possible_values:
-        return f"must be one of: {', '.join(field.possible_values)}"
-    if kind == "CHECKBOXLIST":
-        unknown = [v for v in (p.strip() for p in value.split(",")) if v not in field.possible_values]
-        if unknown:
-            return f"has values not among {', '.join(field.possible_values)}: {', '.join(unknown)}"
-    if kind == "DATE":
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return "must be a date as YYYY-MM-DD"
-    if kind == "DATETIME":
-        if not _DATETIME.match(value):
-            return "must be a date and time as YYYY-MM-DDTHH:mm"
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return "must be a date and time as YYYY-MM-DDTHH:mm"
-    if kind == "NUMBER":
-        try:
-            number = int(value)
-        except ValueError:
-            return "must be a whole number"
-        if field.min_value is not None and number < field.min_value:
-            return f"must be at least {field.min_value}"
-        if field.max_value is not None and number > field.max_value:
-            return f"must be at most {field.max_value}"
-    if kind == "DECIMAL":
-        try:
-            float(value)
-        except ValueError:
-            return "must be a number"
+    check = _VALUE_CHECKS.get(field.type)
+    return None if check is None else check(field, value)
+
+
+def _text_problem(field: FieldDef, value: str) -> str | None:
+    return f"is longer than {TEXTFIELD_LENGTH} characters" if len(value) > TEXTFIELD_LENGTH else None
+
+
+def _choice_problem(field: FieldDef, value: str) -> str | None:
+    return None if value in field.possible_values else f"must be one of: {', '.join(field.possible_values)}"
+
+
+def _choices_problem(field: FieldDef, value: str) -> str | None:
+    unknown = [v for v in (p.strip() for p in value.split(",")) if v not in field.possible_values]
+    if unknown:
+        return f"has values not among {', '.join(field.possible_values)}: {', '.join(unknown)}"
     return None
+
+
+def _date_problem(field: FieldDef, value: str) -> str | None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return "must be a date as YYYY-MM-DD"
+    return None
+
+
+def _datetime_problem(field: FieldDef, value: str) -> str | None:
+    """The pattern keeps out what ``fromisoformat`` accepts but eSputnik's format does not
+    (offsets, fractions); ``fromisoformat`` then refuses impossible dates and times."""
+    problem = "must be a date and time as YYYY-MM-DDTHH:mm"
+    if not _DATETIME.match(value):
+        return problem
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return problem
+    return None
+
+
+def _number_problem(field: FieldDef, value: str) -> str | None:
+    try:
+        number = int(value)
+    except ValueError:
+        return "must be a whole number"
+    if field.min_value is not None and number < field.min_value:
+        return f"must be at least {field.min_value}"
+    if field.max_value is not None and number > field.max_value:
+        return f"must be at most {field.max_value}"
+    return None
+
+
+def _decimal_problem(field: FieldDef, value: str) -> str | None:
+    try:
+        float(value)
+    except ValueError:
+        return "must be a number"
+    return None
+
+
+# The check of each field type's values; TEXTAREA and TAGS take any text.
+_VALUE_CHECKS: dict[str, Callable[[FieldDef, str], str | None]] = {
+    "TEXTFIELD": _text_problem,
+    "COMBOBOX": _choice_problem,
+    "CHECKBOXLIST": _choices_problem,
+    "DATE": _date_problem,
+    "DATETIME": _datetime_problem,
+    "NUMBER": _number_problem,
+    "DECIMAL": _decimal_problem,
+}
 
 
 def address_book_ids(state: State) -> set[int]:

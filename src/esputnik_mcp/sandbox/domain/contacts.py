@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from esputnik_mcp.sandbox import rules
 from esputnik_mcp.sandbox.domain import catalogue
 from esputnik_mcp.sandbox.limits import CHANNELS_PER_TYPE
-from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn, ContactUpdateIn
+from esputnik_mcp.sandbox.validation import ChannelIn, ContactFieldIn, ContactIn, ContactUpdateIn
 from esputnik_mcp.sandbox.wire import prune
 
 if TYPE_CHECKING:
@@ -54,52 +54,75 @@ def channel_norm(channel_type: str, value: str) -> str:
 def contact_problem(
     state: State, contact: AnyContact, *, field_defs: dict[int, catalogue.FieldDef] | None = None
 ) -> str | None:
-    """Why eSputnik would refuse this contact, or None."""
+    """Why eSputnik would refuse this contact, or None. The checks run in order and the first
+    problem found is the answer; the field catalogue is read only when a field needs checking."""
+    return (
+        _names_problem(contact)
+        or (None if contact.channels is None else _channels_problem(contact.channels))
+        or _fields_problem(state, contact.fields or [], field_defs)
+        or _address_book_problem(state, contact.addressBookId)
+    )
+
+
+def _names_problem(contact: AnyContact) -> str | None:
     for label in ("firstName", "lastName"):
         name = getattr(contact, label)
         if name:
             problem = rules.name_problem(name)
             if problem:
                 return f"{label} {name!r} {problem}"
-    if contact.channels is not None:
-        problem = _channels_problem(contact.channels)
-        if problem:
-            return problem
-    if contact.fields:
-        defs = field_defs if field_defs is not None else catalogue.fields(state)
-        for index, item in enumerate(contact.fields):
-            if item.id is None:
-                return f"fields[{index}].id is missing"
-            definition = defs.get(item.id)
-            if definition is None:
-                return f"fields[{index}]: there is no custom field with id {item.id} (see GET /v1/addressbooks)"
-            if item.value is not None:
-                problem = catalogue.value_problem(definition, item.value)
-                if problem:
-                    return f"fields[{index}]: the value {item.value!r} of {definition.name!r} {problem}"
-    if contact.addressBookId is not None and contact.addressBookId not in catalogue.address_book_ids(state):
-        return f"there is no catalogue with addressBookId {contact.addressBookId}"
     return None
 
 
 def _channels_problem(channels: Sequence[ChannelIn]) -> str | None:
     if not channels:
         return "a contact needs at least one channel"
-    counts: Counter[str] = Counter()
     for index, channel in enumerate(channels):
-        if channel.type is None:
-            return f"channels[{index}].type is missing"
-        if channel.value is None or not channel.value.strip():
-            return f"channels[{index}].value is missing"
-        if channel.type == "email" and not rules.email_ok(channel.value):
-            return f"channels[{index}]: {channel.value!r} is not a valid email address"
-        if channel.type in PHONE_TYPES and rules.normal_phone(channel.value) is None:
-            return f"channels[{index}]: {channel.value!r} is not a valid phone number"
-        counts[channel.type] += 1
+        problem = _channel_problem(index, channel)
+        if problem:
+            return problem
+    counts = Counter(channel.type for channel in channels if channel.type is not None)
     crowded = [t for t, n in counts.items() if n > CHANNELS_PER_TYPE]
     if crowded:
         kind = crowded[0]
         return f"at most {CHANNELS_PER_TYPE} channels of one type are allowed; got {counts[kind]} of {kind}"
+    return None
+
+
+def _channel_problem(index: int, channel: ChannelIn) -> str | None:
+    if channel.type is None:
+        return f"channels[{index}].type is missing"
+    if channel.value is None or not channel.value.strip():
+        return f"channels[{index}].value is missing"
+    if channel.type == "email" and not rules.email_ok(channel.value):
+        return f"channels[{index}]: {channel.value!r} is not a valid email address"
+    if channel.type in PHONE_TYPES and rules.normal_phone(channel.value) is None:
+        return f"channels[{index}]: {channel.value!r} is not a valid phone number"
+    return None
+
+
+def _fields_problem(
+    state: State, items: Sequence[ContactFieldIn], field_defs: dict[int, catalogue.FieldDef] | None
+) -> str | None:
+    if not items:
+        return None
+    defs = field_defs if field_defs is not None else catalogue.fields(state)
+    for index, item in enumerate(items):
+        if item.id is None:
+            return f"fields[{index}].id is missing"
+        definition = defs.get(item.id)
+        if definition is None:
+            return f"fields[{index}]: there is no custom field with id {item.id} (see GET /v1/addressbooks)"
+        if item.value is not None:
+            problem = catalogue.value_problem(definition, item.value)
+            if problem:
+                return f"fields[{index}]: the value {item.value!r} of {definition.name!r} {problem}"
+    return None
+
+
+def _address_book_problem(state: State, address_book_id: int | None) -> str | None:
+    if address_book_id is not None and address_book_id not in catalogue.address_book_ids(state):
+        return f"there is no catalogue with addressBookId {address_book_id}"
     return None
 
 

@@ -35,6 +35,25 @@ class Key:
     value: str
 
 
+@dataclass(frozen=True)
+class _ChannelMode:
+    """A ``dedupeOn`` mode that matches on a channel."""
+
+    tries: tuple[tuple[str, str], ...]  # (channel type, key kind) in order; the first the contact has wins
+    missing: str  # why a contact with none of those channels cannot be matched
+
+
+_CHANNEL_MODES = {
+    "email": _ChannelMode((("email", "email"),), "dedupeOn is email but the contact has no email channel"),
+    "sms": _ChannelMode((("sms", "sms"),), "dedupeOn is sms but the contact has no sms channel"),
+    "push": _ChannelMode((("mobilepush", "push"),), "dedupeOn is push but the contact has no mobilepush channel"),
+    "email_or_sms": _ChannelMode(
+        (("sms", "sms"), ("email", "email")),
+        "dedupeOn is email_or_sms but the contact has neither an email nor an sms channel",
+    ),
+}
+
+
 def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
     """The matching key of ``contact``, or why it has none.
 
@@ -45,23 +64,9 @@ def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
     external_id = (contact.externalCustomerId or "").strip()
     if external_id:
         return Key("externalCustomerId", external_id)
-    first = {}
-    for channel in contact.channels:
-        if channel.type and channel.value and channel.type not in first:
-            first[channel.type] = channel.value
     mode = options.dedupeOn
-    if mode in ("email", "sms"):
-        return Key(mode, first[mode]) if mode in first else f"dedupeOn is {mode} but the contact has no {mode} channel"
-    if mode == "push":
-        if "mobilepush" in first:
-            return Key("push", first["mobilepush"])
-        return "dedupeOn is push but the contact has no mobilepush channel"
-    if mode == "email_or_sms":
-        if "sms" in first:
-            return Key("sms", first["sms"])
-        if "email" in first:
-            return Key("email", first["email"])
-        return "dedupeOn is email_or_sms but the contact has neither an email nor an sms channel"
+    if mode in _CHANNEL_MODES:
+        return _channel_key(contact, _CHANNEL_MODES[mode])
     if mode == "id":
         return Key("id", str(contact.id)) if contact.id is not None else "dedupeOn is id but the contact has no id"
     if mode == "externalCustomerId":
@@ -70,6 +75,18 @@ def dedupe_key(contact: ContactIn, options: BulkUpdateIn) -> Key | str:
     if value is None:
         return f"dedupeOn is fieldId but the contact has no value for field {options.fieldId}"
     return Key("fieldId", value)
+
+
+def _channel_key(contact: ContactIn, mode: _ChannelMode) -> Key | str:
+    """The key from the contact's first channel of the first type ``mode`` tries."""
+    first: dict[str, str] = {}
+    for channel in contact.channels:
+        if channel.type and channel.value and channel.type not in first:
+            first[channel.type] = channel.value
+    for channel_type, kind in mode.tries:
+        if channel_type in first:
+            return Key(kind, first[channel_type])
+    return mode.missing
 
 
 def contact_failure(
@@ -147,22 +164,40 @@ def _apply(state: State, session_id: str, finished_at: float, request_json: str)
         touched.append(contact_id)
         if is_new:
             new_ids.append(contact_id)
+    _update_groups(state, options, touched)
+    if options.eventKeyForNewContacts:
+        _record_new_contacts(state, options.eventKeyForNewContacts, new_ids)
+    _finish(state, session_id, finished_at, mapping, problems)
+
+
+def _update_groups(state: State, options: BulkUpdateIn, touched: list[int]) -> None:
+    """Add the session's contacts to ``groupNames`` (created if missing), take them out of ``groupNamesExclude``."""
     for name in options.groupNames or ():
         segments.add_members(state, segments.ensure_static(state, name), touched)
     for name in options.groupNamesExclude or ():
         segment_id = segments.find_static(state, name)
         if segment_id is not None:
             segments.remove_members(state, segment_id, touched)
-    if options.eventKeyForNewContacts:
-        # The event's params (contactId, email) are a guess; the reference names none.
-        for contact_id in new_ids:
-            email = contacts.channel_value(state, contact_id, "email")
-            params: list[tuple[str, Any]] = [("contactId", contact_id)]
-            if email:
-                params.append(("email", email))
-            events.record(state, options.eventKeyForNewContacts, params, contact_id=contact_id, source="import")
-    # ERROR when nothing could be applied, with the reasons in description (a guess: the
-    # reference only says ERROR means the session failed).
+
+
+def _record_new_contacts(state: State, event_key: str, new_ids: list[int]) -> None:
+    """One ``event_key`` event per created contact (eventKeyForNewContacts).
+
+    The event's params (contactId, email) are a guess; the reference names none.
+    """
+    for contact_id in new_ids:
+        email = contacts.channel_value(state, contact_id, "email")
+        params: list[tuple[str, Any]] = [("contactId", contact_id)]
+        if email:
+            params.append(("email", email))
+        events.record(state, event_key, params, contact_id=contact_id, source="import")
+
+
+def _finish(
+    state: State, session_id: str, finished_at: float, mapping: list[dict[str, Any]], problems: list[str]
+) -> None:
+    """Close the session. ERROR when nothing could be applied, with the reasons in description
+    (a guess: the reference only says ERROR means the session failed)."""
     final = "ERROR" if problems and not mapping else "FINISHED"
     description = None
     if problems:

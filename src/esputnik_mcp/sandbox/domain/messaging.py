@@ -195,11 +195,21 @@ def status_of(channel: str, outcome: str, elapsed: float) -> tuple[str, bool, bo
     if outcome == NO_MONEY:
         return "NO_MONEY", False, True
     if channel == "email":
-        if elapsed < EMAIL_DELIVERED_AFTER:
-            return "IN_QUEUE", False, False
-        if outcome == BOUNCE:
-            return "UNDELIVERED", False, True
-        return ("DELIVERED" if elapsed < EMAIL_READ_AFTER else "READ"), True, False
+        return _email_status(outcome, elapsed)
+    return _sms_status(outcome, elapsed)
+
+
+def _email_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
+    """Queued, then delivered (or bounced), then read: the email timeline."""
+    if elapsed < EMAIL_DELIVERED_AFTER:
+        return "IN_QUEUE", False, False
+    if outcome == BOUNCE:
+        return "UNDELIVERED", False, True
+    return ("DELIVERED" if elapsed < EMAIL_READ_AFTER else "READ"), True, False
+
+
+def _sms_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
+    """Queued, pending at the operator, then delivered (or not): the SMS timeline."""
     if elapsed < SMS_PENDING_AFTER:
         return "IN_QUEUE", False, False
     if elapsed < SMS_DELIVERED_AFTER:

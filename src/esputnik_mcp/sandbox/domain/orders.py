@@ -51,6 +51,11 @@ def check(raw: dict[str, Any]) -> tuple[OrderIn, float] | str:
     moment = parse_order_date(order.date)
     if moment is None:
         return f"date {order.date!r} is not a date-time such as 2025-05-14T10:11:10+03:00"
+    return _content_problem(order) or (order, moment)
+
+
+def _content_problem(order: OrderIn) -> str | None:
+    """Why the currency, the customer's identifiers or the items of an order would be refused."""
     currency = order.currency
     if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
         return f"currency {currency!r} is not an ISO 4217 code such as UAH, EUR or USD"
@@ -59,7 +64,7 @@ def check(raw: dict[str, Any]) -> tuple[OrderIn, float] | str:
     for index, item in enumerate(order.items or ()):
         if not item.externalItemId.strip():
             return f"items[{index}].externalItemId must not be empty"
-    return order, moment
+    return None
 
 
 def _customer(state: State, order: OrderIn) -> int | None:

@@ -166,18 +166,7 @@ def bulk_update(call: Call) -> Response:
             f"Too many contacts: {len(options.contacts)}; at most {CONTACTS_PER_BULK} per request are allowed"
         )
     defs = catalogue.fields(call.state)
-    if options.dedupeOn == "fieldId":
-        if options.fieldId is None:
-            raise bad_request("fieldId is required when dedupeOn is fieldId")
-        if options.fieldId not in defs:
-            raise bad_request(f"There is no custom field with id {options.fieldId}")
-    unknown = sorted(set(options.customFieldsIDs or ()) - defs.keys())
-    if unknown:
-        raise bad_request(f"customFieldsIDs has unknown field ids: {', '.join(map(str, unknown))}")
-    if options.eventKeyForNewContacts is not None:
-        problem = rules.key_problem(options.eventKeyForNewContacts, "eventKeyForNewContacts")
-        if problem:
-            raise bad_request(problem)
+    _refuse_bulk_options(options, defs)
     failed: list[dict[str, Any]] = []
     accepted: list[dict[str, Any]] = []
     for raw, contact in zip(data["contacts"], options.contacts, strict=True):
@@ -190,6 +179,23 @@ def bulk_update(call: Call) -> Response:
     if failed:  # left out when empty (a guess)
         result["failedContacts"] = one_or_many(failed)
     return json_reply(result)
+
+
+def _refuse_bulk_options(options: BulkUpdateIn, defs: dict[int, catalogue.FieldDef]) -> None:
+    """A 400 for options that spoil the whole request (rather than single contacts): a dedupe
+    field or custom field ids that do not exist, an unusable eventKeyForNewContacts."""
+    if options.dedupeOn == "fieldId":
+        if options.fieldId is None:
+            raise bad_request("fieldId is required when dedupeOn is fieldId")
+        if options.fieldId not in defs:
+            raise bad_request(f"There is no custom field with id {options.fieldId}")
+    unknown = sorted(set(options.customFieldsIDs or ()) - defs.keys())
+    if unknown:
+        raise bad_request(f"customFieldsIDs has unknown field ids: {', '.join(map(str, unknown))}")
+    if options.eventKeyForNewContacts is not None:
+        problem = rules.key_problem(options.eventKeyForNewContacts, "eventKeyForNewContacts")
+        if problem:
+            raise bad_request(problem)
 
 
 def import_status(call: Call) -> Response:
