@@ -21,7 +21,7 @@ from esputnik_mcp.api.models import (
     ImportStatus,
     OrderInput,
 )
-from tests.fakes import Upstream, body_of, make_client, path_of, query_of
+from tests.fakes import FakeTime, Upstream, body_of, make_client, path_of, query_of
 
 
 def _contacts_pages(total: int, *, with_header: bool = True):
@@ -164,14 +164,14 @@ async def test_follow_imports_polls_until_each_import_ends_backing_off() -> None
     async def on_status(session_id: str, status: ImportStatus) -> None:
         heard.append((session_id, status.status))
 
-    async with make_client(upstream) as client:
-        latest = await client.contacts.follow_imports(
-            ["a", "b", "a"], until=anyio.current_time() + 5, on_status=on_status
-        )
+    fake = FakeTime()
+    async with make_client(upstream, fake_time=fake) as client:
+        latest = await client.contacts.follow_imports(["a", "b", "a"], within=5, on_status=on_status)
     assert {k: getattr(v, "status", None) for k, v in latest.items()} == {"a": "FINISHED", "b": "ERROR"}
     paths = [path_of(r) for r in upstream.requests]
     assert (paths.count("/v1/importstatus/a"), paths.count("/v1/importstatus/b")) == (3, 1)
     assert sorted(heard) == [("a", "FINISHED"), ("a", "IMPORTING"), ("a", "STARTED"), ("b", "ERROR")]
+    assert fake.sleeps == [0.25, 0.5]  # backing off, and no wait once every import has ended
 
 
 @pytest.mark.anyio
@@ -183,7 +183,7 @@ async def test_follow_imports_reads_once_after_the_deadline_and_keeps_read_error
 
     upstream = Upstream(answer)
     async with make_client(upstream) as client:
-        latest = await client.contacts.follow_imports(["slow", "gone"], until=anyio.current_time() - 1)
+        latest = await client.contacts.follow_imports(["slow", "gone"], within=0)
     assert upstream.attempts == 2
     assert isinstance(latest["gone"], NotFoundError)
     assert getattr(latest["slow"], "status", None) == "IMPORTING"

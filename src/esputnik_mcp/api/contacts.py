@@ -278,15 +278,15 @@ class ContactsApi:
         self,
         session_ids: Sequence[str],
         *,
-        until: float,
-        concurrency: int | None = None,
+        within: float,
         on_status: Callable[[str, ImportStatus], Awaitable[None]] | None = None,
     ) -> dict[str, ImportStatus | ESputnikError]:
-        """Poll each import until it is FINISHED or ERROR, or until ``until`` (on anyio's clock), at
-        least once each, backing off from a quarter of a second to four. The last status of each, or
-        the error that stopped reading it. ``on_status`` hears of every status read."""
+        """Poll each import until it is FINISHED or ERROR, for at most ``within`` seconds (reading
+        each at least once), backing off from a quarter of a second to four. The last status of
+        each, or the error that stopped reading it. ``on_status`` hears of every status read."""
+        until = self._http.clock() + within
         latest: dict[str, ImportStatus | ESputnikError] = {}
-        limiter = anyio.CapacityLimiter(concurrency or self._concurrency)
+        limiter = anyio.CapacityLimiter(self._concurrency)
         delay = POLL_FIRST_DELAY
 
         async def poll(session_id: str) -> None:
@@ -311,10 +311,10 @@ class ContactsApi:
             async with anyio.create_task_group() as tg:
                 for session_id in running():
                     tg.start_soon(poll, session_id)
-            remaining = until - anyio.current_time()
+            remaining = until - self._http.clock()
             if not running() or remaining <= 0:
                 return latest
-            await anyio.sleep(min(delay, remaining))
+            await self._http.sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX_DELAY)
 
     async def import_status(self, session_id: str) -> ImportStatus:

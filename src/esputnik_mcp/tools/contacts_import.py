@@ -202,7 +202,7 @@ def _request_view(chunk: ChunkOutcome[ContactInput, BulkUpdateResult], refused: 
     example={"contacts": [{"email": "bulk.one@example.com"}], "dedupe_on": "email"},
 )
 async def bulk_upsert_contacts(params: BulkUpsertInput, ctx: ToolContext) -> Result[BulkUpsertOutput]:
-    deadline = anyio.current_time() + params.wait_seconds
+    started = anyio.current_time()
     await check_custom_fields(ctx, params.contacts)
     total = len(params.contacts)
     units = total * (2 if params.wait else 1)
@@ -232,16 +232,18 @@ async def bulk_upsert_contacts(params: BulkUpsertInput, ctx: ToolContext) -> Res
         failed_contacts=failed_contacts,
     )
     if params.wait:
-        await _follow(ctx, requests, deadline, sizes={c.index: len(c.items) for c in chunks}, done=total, units=units)
+        left = params.wait_seconds - (anyio.current_time() - started)
+        await _follow(ctx, requests, left, sizes={c.index: len(c.items) for c in chunks}, done=total, units=units)
         out.still_running = sum(1 for r in requests if r.session_id is not None and r.status in _RUNNING)
     went_wrong = any(r.error and not r.accepted for r in requests) or any(r.status == "ERROR" for r in requests)
     return Result(_bulk_summary(out, params.wait), out, is_error=went_wrong)
 
 
 async def _follow(
-    ctx: ToolContext, requests: Sequence[ImportView], deadline: float, *, sizes: dict[int, int], done: int, units: int
+    ctx: ToolContext, requests: Sequence[ImportView], within: float, *, sizes: dict[int, int], done: int, units: int
 ) -> None:
-    """Follow each request's import until ``deadline``, updating its report and reporting progress."""
+    """Follow each request's import for at most ``within`` seconds, updating its report and
+    reporting progress."""
     by_session = {r.session_id: r for r in requests if r.session_id is not None}
     finished = done
 
@@ -253,7 +255,7 @@ async def _follow(
             finished += sizes[view.index]
             await ctx.progress(finished, units, f"import {view.index} {view.status}")
 
-    latest = await ctx.client.contacts.follow_imports(list(by_session), until=deadline, on_status=on_status)
+    latest = await ctx.client.contacts.follow_imports(list(by_session), within=within, on_status=on_status)
     for session_id, found in latest.items():
         if isinstance(found, ESputnikError):
             view = by_session[session_id]
