@@ -30,6 +30,15 @@ def emails(count: int, prefix: str = "bulk") -> list[dict[str, Any]]:
     return [{"email": f"{prefix}{i}@example.com"} for i in range(count)]
 
 
+async def notified(seen: list[tuple[float, float | None, str | None]], total: float) -> None:
+    """Wait (briefly) for the progress notifications that travel apart from the result to reach ``total``."""
+    for _ in range(500):
+        if seen and seen[-1][0] >= total:
+            return
+        await anyio.sleep(0.01)
+    raise AssertionError(f"progress stopped at {seen[-1] if seen else None}")
+
+
 async def finishing_imports(sandbox: Sandbox, work: Awaitable[CallToolResult]) -> CallToolResult:
     """Run ``work``, moving the (frozen) sandbox clock past every import once the tool has
     looked at an import's status (so it has seen one still running)."""
@@ -40,7 +49,8 @@ async def finishing_imports(sandbox: Sandbox, work: Awaitable[CallToolResult]) -
 
     async def advance() -> None:
         for _ in range(1000):
-            if requests(sandbox, STATUS):
+            sessions = len(requests(sandbox, BULK))  # one import per bulk request
+            if sessions and len(requests(sandbox, STATUS)) >= sessions:
                 sandbox.clock.advance(60)
                 return
             await anyio.sleep(0.01)
@@ -93,7 +103,7 @@ async def test_more_than_3000_contacts_go_in_requests_of_3000_with_progress(mcp_
     assert len({c["session_id"] for c in out["requests"]}) == 3
     assert (out["total"], out["accepted"], out["failed"]) == (6500, 6500, 0)
     assert "get_import_status" in text(result).splitlines()[0]
-    await anyio.sleep(0.05)  # notifications travel separately from the result
+    await notified(seen, 6500)
     assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
     assert len(seen) == 3
     assert seen[-1][:2] == (6500, 6500)
@@ -155,7 +165,7 @@ async def test_wait_follows_the_imports_to_the_end(mcp_both: Client, runtime: Ru
     assert "imports: 2 FINISHED" in text(result).splitlines()[0]
     assert len(requests(sandbox, STATUS)) >= 4  # each session seen running, then finished
     assert all(e.body["eventKeyForNewContacts"] == "welcomeNew" for e in requests(sandbox, BULK))
-    await anyio.sleep(0.05)
+    await notified(seen, 6400)
     assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
     assert seen[-1][:2] == (6400, 6400)  # sending, then importing
     assert any("FINISHED" in (m or "") for _, _, m in seen)
