@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from esputnik_mcp.server.runtime import Runtime
     from esputnik_mcp.settings import Settings
+    from esputnik_mcp.store.base import AuditRecord, RefusalCount
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -64,8 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _load_settings()
     if settings is None:
         return EXIT_USAGE
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     from esputnik_mcp.safety.policy import PolicyError
+    from esputnik_mcp.store.base import StoreUnavailable
 
     try:
         return _run_command(args.command or "serve", args, settings)
@@ -74,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:
         print(f"esputnik-mcp: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreUnavailable as exc:
+        print(f"esputnik-mcp: the state store cannot be used: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:
@@ -92,7 +96,7 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
     if command == "doctor":
         return anyio.run(_doctor, settings)
     if command == "audit":
-        return _audit(settings, args.since, args.limit, args.json)
+        return anyio.run(_audit, settings, args.since, args.limit, args.json)
     raise AssertionError(f"unhandled command {command}")
 
 
@@ -110,12 +114,10 @@ def _load_settings() -> Settings | None:
         return None
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    for noisy in ("httpx2", "httpcore2", "mcp", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def _configure_logging(settings: Settings) -> None:
+    from esputnik_mcp.server.logs import configure
+
+    configure(settings)
 
 
 def _announce(runtime: Runtime) -> None:
@@ -148,8 +150,12 @@ async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: boo
 
     from esputnik_mcp.server.app import build_server
     from esputnik_mcp.server.backend import open_runtime
-    from esputnik_mcp.server.http import MCP_PATH, StartupError, http_app
+    from esputnik_mcp.server.hardening import connection_cap, raise_open_file_limit
+    from esputnik_mcp.server.http import MCP_PATH, StartupError, http_app, server_config
 
+    # Each connection holds a file descriptor; the default soft limit (often 1024) would stop the
+    # server accepting anyone long before the connection cap could make room.
+    open_files = raise_open_file_limit()
     async with open_runtime(settings) as runtime:
         try:
             app = http_app(build_server(runtime), runtime, host=host, dev_no_auth=dev_no_auth)
@@ -157,8 +163,17 @@ async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: boo
             print(f"esputnik-mcp: {exc}", file=sys.stderr)
             return EXIT_USAGE
         _announce(runtime)
+        cap = connection_cap(settings.http_max_connections, open_files)
+        if cap < settings.http_max_connections:
+            print(
+                f"esputnik-mcp: at most {cap} connections (ESPUTNIK_HTTP_MAX_CONNECTIONS is "
+                f"{settings.http_max_connections}, but only {open_files} files may be open; raise `ulimit -n`)",
+                file=sys.stderr,
+            )
         print(f"esputnik-mcp: streamable HTTP on http://{host}:{port}{MCP_PATH}", file=sys.stderr)
-        config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+        config = server_config(
+            app, settings, host=host, port=port, log_level=settings.log_level.lower(), open_file_limit=open_files
+        )
         await uvicorn.Server(config).serve()
     return EXIT_OK
 
@@ -253,37 +268,58 @@ def _since(value: str) -> float:
     return moment.timestamp()
 
 
-def _audit(settings: Settings, since: str | None, limit: int, as_json: bool) -> int:
-    from dataclasses import asdict
-    from datetime import UTC, datetime
-
-    from esputnik_mcp.store import SQLiteStore
+async def _audit(settings: Settings, since: str | None, limit: int, as_json: bool) -> int:
+    from esputnik_mcp.store import open_store
 
     try:
         cutoff = _since(since) if since else None
     except ValueError as exc:
         print(f"esputnik-mcp: --since: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    store = SQLiteStore(settings.state_path)
+    store = open_store(settings)
     try:
-        records = store.audit(since=cutoff, limit=limit)
+        await store.open()
+        records = await store.audit(since=cutoff, limit=limit)
+        refusals = await store.refusals(since=cutoff)
     finally:
-        store.close()
+        await store.close()
     for record in records:
-        when = datetime.fromtimestamp(record.at, UTC).isoformat(timespec="seconds")
-        if as_json:
-            print(json.dumps({**asdict(record), "at": when}, ensure_ascii=False))
-            continue
-        parts = [when, record.tool, record.outcome]
-        if record.guard:
-            parts.append(f"guard={record.guard}")
-        if record.recipient_count:
-            parts.append(f"recipients={record.recipient_count} ({', '.join(record.recipients[:3])})")
-        if record.request_ids:
-            parts.append(f"request_ids={','.join(record.request_ids[:5])}")
-        if record.detail:
-            parts.append(f"- {record.detail}")
-        print("  ".join(parts))
-    if not records:
+        print(_audit_line(record, as_json))
+    for count in refusals[:limit]:
+        print(_refusal_line(count, as_json))
+    if not records and not refusals:
         print("no audit entries" + (" in that period" if since else ""), file=sys.stderr)
     return EXIT_OK
+
+
+def _utc(at: float, timespec: str = "seconds") -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec=timespec)
+
+
+def _audit_line(record: AuditRecord, as_json: bool) -> str:
+    from dataclasses import asdict
+
+    when = _utc(record.at)
+    if as_json:
+        return json.dumps({**asdict(record), "at": when}, ensure_ascii=False)
+    parts = [when, record.tool, record.outcome]
+    if record.target:
+        parts.append(f"[{record.target}]")
+    if record.recipient_count:
+        parts.append(f"recipients={record.recipient_count} ({', '.join(record.recipients[:3])})")
+    if record.request_ids:
+        parts.append(f"request_ids={','.join(record.request_ids[:5])}")
+    if record.detail:
+        parts.append(f"- {record.detail}")
+    return "  ".join(parts)
+
+
+def _refusal_line(count: RefusalCount, as_json: bool) -> str:
+    from dataclasses import asdict
+
+    minute = _utc(count.minute * 60, "minutes")
+    if as_json:
+        return json.dumps({**asdict(count), "minute": minute, "outcome": "refused"}, ensure_ascii=False)
+    return f"{minute}  {count.tool}  refused  guard={count.guard}  x{count.count}"

@@ -6,12 +6,23 @@ The README's settings table is generated from the field descriptions below
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://esputnik.com/api"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -156,18 +167,77 @@ class Settings(BaseSettings):
             "`*@example.com,+38050*` (for staging accounts). Default: unset (anyone)."
         ),
     ] = []
-    sends_per_minute: Annotated[int, Field(ge=1, description="Send tool calls allowed per minute, per process.")] = 10
+    sends_per_minute: Annotated[
+        int,
+        Field(ge=1, description="Send tool calls allowed per minute per caller (bearer token, or the stdio client)."),
+    ] = 10
     writes_per_minute: Annotated[
-        int, Field(ge=1, description="Other write tool calls allowed per minute, per process.")
+        int, Field(ge=1, description="Other write tool calls allowed per minute per caller.")
     ] = 60
-    reads_per_minute: Annotated[int, Field(ge=1, description="Read tool calls allowed per minute, per process.")] = 300
+    reads_per_minute: Annotated[int, Field(ge=1, description="Read tool calls allowed per minute per caller.")] = 300
+    sends_per_minute_total: Annotated[
+        int, Field(ge=1, description="Send tool calls allowed per minute from all callers together, on all replicas.")
+    ] = 30
+    writes_per_minute_total: Annotated[
+        int, Field(ge=1, description="Other write tool calls per minute from all callers together.")
+    ] = 180
+    reads_per_minute_total: Annotated[
+        int, Field(ge=1, description="Read tool calls per minute from all callers together.")
+    ] = 900
     state_db: Annotated[
         str | None,
         Field(
-            description="SQLite file of the send ledger, confirmation tokens and audit log. Default: "
-            "`state.sqlite3` in the data directory."
+            description="SQLite file of the send ledger, confirmation tokens, audit log and rate counters, when "
+            "ESPUTNIK_DATABASE_URL is unset. Default: `state.sqlite3` in the data directory."
         ),
     ] = None
+    database_url: Annotated[
+        SecretStr | None,
+        Field(
+            description="`postgresql://user:password@host:5432/db`: keep the ledger, tokens, audit log and rate "
+            "counters in PostgreSQL, shared by every replica (needs `pip install esputnik-mcp[postgres]`). "
+            "Unset: SQLite (ESPUTNIK_STATE_DB)."
+        ),
+    ] = None
+    audit_retention_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=3650,
+            description="Days audit records are kept; older ones, expired tokens and settled ledger entries past "
+            "their window are pruned.",
+        ),
+    ] = 90
+    request_state_key: Annotated[
+        SecretStr | None,
+        Field(
+            description="Secret that seals the state of a confirmation asked by elicitation (protocol 2026-07-28), "
+            "so that the answer completes on any replica. Set the same value on every replica; unset: one "
+            "per process."
+        ),
+    ] = None
+    http_max_connections: Annotated[
+        int,
+        Field(
+            ge=8,
+            le=100_000,
+            description="Most open connections `serve --http` holds; beyond it, connections that have not "
+            "finished a request are closed first.",
+        ),
+    ] = 1000
+    http_header_timeout: Annotated[
+        float, Field(gt=0, le=120, description="Seconds a client has to send a request's headers.")
+    ] = 10.0
+    http_body_timeout: Annotated[
+        float, Field(gt=0, le=600, description="Seconds a client has to send a request's body.")
+    ] = 30.0
+    http_stream_timeout: Annotated[
+        float, Field(gt=0, le=3600, description="Seconds an idle response stream (SSE) is kept open.")
+    ] = 60.0
+    log_format: Annotated[
+        Literal["text", "json"],
+        Field(description="`text` lines, or `json`: one JSON object per line for log collectors."),
+    ] = "text"
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         Field(description="Log level of the server's stderr log."),
@@ -195,6 +265,22 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://esputnik.com/api")
+        host = urlsplit(value).hostname or ""
+        if value.startswith("http://") and not _loopback(host):
+            # The API key travels in every request's Authorization header: never in clear over a network.
+            raise ValueError(
+                "must use https:// (plain http:// would send the API key in clear); only a loopback host may use http://"
+            )
+        return value
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                'must be at least 32 characters of secret randomness: python -c "import secrets; '
+                'print(secrets.token_hex(32))"'
+            )
         return value
 
     @field_validator("api_key")

@@ -55,11 +55,17 @@ class SegmentAudience:
 @dataclass(frozen=True)
 class Audience:
     """Who a send reaches: recipients named one by one, or segments with their member counts (less
-    the members of excluded segments, which are not subtracted from the count: it is an upper bound)."""
+    the members of excluded segments, which are not subtracted from the count: it is an upper bound).
 
-    recipients: tuple[str, ...] = ()  # an address, a phone, "contact:123", "external:CUST-1"
+    ``known_as`` maps a recipient as the call named it (``contact:123``) to the address eSputnik
+    knows it by on the channel (``olena@example.com``), where that was looked up: the ledger and the
+    allowlist see one person however the call named them.
+    """
+
+    recipients: tuple[str, ...] = ()  # as named in the call: an address, a phone, "contact:123", "external:C-1"
     segments: tuple[SegmentAudience, ...] = ()
     excluded: tuple[SegmentAudience, ...] = ()
+    known_as: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int | None:
@@ -68,6 +74,10 @@ class Audience:
         if any(c is None for c in counts):
             return None
         return len(self.recipients) + sum(c for c in counts if c is not None)
+
+    def address_of(self, recipient: str) -> str:
+        """The recipient as eSputnik knows it (its address when looked up), lower-cased."""
+        return self.known_as.get(recipient, recipient).strip().lower()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -88,20 +98,29 @@ class Audience:
 
 @dataclass(frozen=True)
 class SendPlan:
-    """What a send tool is about to send, known before anything leaves.
+    """What a call is about to send, known before anything leaves.
 
     The safety layer reads it for the recipient cap, the allowlist, the duplicate-send ledger and
-    the preview the person confirming sees.
+    the preview the person confirming sees. ``indirect`` marks a write that reaches people through
+    what eSputnik does with it (an event, a subscription, an order's workflow): the allowlist and,
+    with ``ledger``, the duplicate ledger apply; the recipient cap and the confirmation are for sends.
     """
 
-    channel: str  # email, sms, viber, mobilepush, webpush, telegram, appinbox
+    channel: str  # email, sms, viber, mobilepush, webpush, telegram, appinbox; or "event"
     audience: Audience
     content: str  # what is sent, for a person to recognise: the subject, or the template id
-    content_key: str  # identifies the content: "template:42", or a hash of the subject and body
+    content_key: str  # identifies the content exactly: "template:42", or a hash of sender, subject and body
+    message_key: str = ""  # identifies the message whatever its body: the template, or sender and subject
+    indirect: bool = False
+    ledger: bool = True
+
+    @property
+    def message(self) -> str:
+        return self.message_key or self.content_key
 
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
-PlanSend = Callable[[Any, Any], Awaitable[SendPlan]]
+PlanSend = Callable[[Any, Any], Awaitable[SendPlan | None]]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -126,13 +145,17 @@ class ToolSpec:
     destructive: bool = False
     idempotent: bool = True
     open_world: bool = True  # False only for tools that touch nothing outside this server
-    # SEND tools: what the call will send, from its arguments and the tool context (required for them).
+    # What the call sends, from its arguments and the tool context: required for SEND tools; a write
+    # that reaches people indirectly (events, subscriptions, orders) declares it too, and may answer
+    # None when these arguments reach nobody.
     plan_send: PlanSend | None = None
     # The parameter that lists a send's recipients one by one: its published maxItems is the cap.
     recipients_param: str | None = None
     # Irreversible writes: a sentence describing what these arguments would destroy, or None when
     # these arguments are not irreversible (e.g. delete_contact without erase).
     irreversible: Callable[[Any], str | None] | None = None
+    # Writes: what these arguments change, for the audit log (ids and action, never an address).
+    target: Callable[[Any], str] | None = None
     # A plausible call on the sandbox's demo account: documentation, and what tests that must cover
     # every tool call it with.
     example: Mapping[str, Any] = field(default_factory=dict, compare=False)

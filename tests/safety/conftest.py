@@ -16,7 +16,7 @@ from esputnik_mcp.sandbox import SANDBOX_BASE_URL, Sandbox
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
-from esputnik_mcp.store import SQLiteStore
+from esputnik_mcp.store import SQLiteStore, StateStore
 from tests.tools.support import demo_sandbox
 
 SENDER = '"Lumen Home" <news@lumen-home.example>'
@@ -59,8 +59,14 @@ def clock() -> FakeClock:
 
 @asynccontextmanager
 async def server_with(
-    sandbox: Sandbox, clock: FakeClock, api_key: str = "sandbox", retries: int = 2, **overrides: Any
+    sandbox: Sandbox,
+    clock: FakeClock,
+    api_key: str = "sandbox",
+    retries: int = 2,
+    store: StateStore | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Server]:
+    """A server on ``sandbox``; ``store`` (default: a fresh in-memory SQLite) is closed at the end."""
     client = ESputnikClient(
         api_key,
         base_url=SANDBOX_BASE_URL,
@@ -71,13 +77,14 @@ async def server_with(
         settings=safety_settings(**overrides),
         client=client,
         sandbox=sandbox,
-        store=SQLiteStore(":memory:"),
+        store=store or SQLiteStore(":memory:"),
         clock=clock,
     )
     try:
         yield Server(runtime, sandbox, clock)
     finally:
         await client.aclose()
+        await runtime.store.close()
 
 
 @asynccontextmanager

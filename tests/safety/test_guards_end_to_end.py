@@ -186,8 +186,9 @@ async def test_an_ambiguous_send_is_reported_recorded_unknown_and_not_resent(
         assert "unknown outcome" in text_of(resend)
         assert "before sending again" in text_of(resend)
         assert server.sent(EMAIL) == 1
-        audit = server.runtime.store.audit()
-        assert [r.outcome for r in audit][:2] == ["refused", "ambiguous"]
+        assert [r.outcome for r in await server.runtime.store.audit()] == ["ambiguous"]
+        [refused] = await server.runtime.store.refusals()
+        assert (refused.tool, refused.guard, refused.count) == ("send_email", "duplicate", 1)
 
 
 async def test_audit_log_records_writes_and_sends_with_masked_recipients(sandbox: Sandbox, clock: FakeClock) -> None:
@@ -200,12 +201,91 @@ async def test_audit_log_records_writes_and_sends_with_masked_recipients(sandbox
     assert not log.is_error
     assert log.structured_content is not None
     entries = log.structured_content["entries"]
-    assert [(e["tool"], e["outcome"]) for e in entries] == [
-        ("manage_unsubscribes", "ok"),
-        ("send_email", "refused"),
-        ("send_email", "ok"),
-    ]
-    assert entries[1]["guard"] == "duplicate"
-    assert entries[2]["recipients"] == ["o***l@example.com"]
-    assert entries[2]["request_ids"]
+    assert [(e["tool"], e["outcome"]) for e in entries] == [("manage_unsubscribes", "ok"), ("send_email", "ok")]
+    assert entries[0]["target"] == "unsubscribe 1 email addresses"
+    assert entries[1]["recipients"] == ["o***l@example.com"]
+    assert entries[1]["request_ids"]
+    [refused] = log.structured_content["refused"]
+    assert (refused["tool"], refused["guard"], refused["count"]) == ("send_email", "duplicate", 1)
     assert "olena.koval" not in str(log.structured_content)
+    assert "leaving@" not in str(log.structured_content)
+
+
+async def test_a_flood_of_refused_calls_is_counted_not_written_row_by_row(sandbox: Sandbox, clock: FakeClock) -> None:
+    async with server_with(sandbox, clock, reads_per_minute=5, send_confirmation="off") as server:
+        async with connect(server) as mcp:
+            await mcp.call_tool("send_email", {"to": "olena.koval@example.com", "subject": "Hi", "html": "<p>x</p>"})
+            for _ in range(300):
+                await mcp.call_tool("search_contacts", {"limit": 1})
+        store = server.runtime.store
+        assert [r.tool for r in await store.audit()] == ["send_email"]  # the real send is not pushed out
+        assert [(r.tool, r.guard, r.count) for r in await store.refusals()] == [("search_contacts", "rate_limit", 295)]
+
+
+async def test_every_write_records_its_target(sandbox: Sandbox, clock: FakeClock) -> None:
+    async with server_with(sandbox, clock, send_confirmation="off") as server, connect(server) as mcp:
+        await mcp.call_tool("manage_unsubscribes", {"action": "resubscribe", "emails": ["a@example.com"]})
+        await mcp.call_tool("delete_contact", {"contact_id": 100004})
+        await mcp.call_tool("delete_contact", {"contact_id": 100005, "erase": True})
+        await mcp.call_tool(
+            "update_segment_membership", {"segment_id": 2005, "action": "detach", "contact_ids": [100002, 100003]}
+        )
+        targets = [r.target for r in await server.runtime.store.audit(tool=None)]
+    assert targets == [
+        "detach 2 contacts, segment 2005: 100002, 100003",
+        "erase (GDPR) contact 100005",
+        "delete contact 100004",
+        "resubscribe 1 email addresses",
+    ]
+
+
+INDIRECT = {
+    "generate_event": {"event_type_key": "cartAbandoned", "params": {"email": "ceo@bigcustomer.com"}},
+    "subscribe_contact": {"email": "ceo@bigcustomer.com"},
+    "add_orders": {
+        "orders": [
+            {
+                "external_order_id": "ORD-9",
+                "email": "ceo@bigcustomer.com",
+                "total_cost": 10,
+                "status": "DELIVERED",
+                "date": "2025-06-15T10:00:00+03:00",
+                "currency": "UAH",
+            }
+        ]
+    },
+    "bulk_upsert_contacts": {
+        "contacts": [{"email": "qa@example.com"}, {"email": "ceo@bigcustomer.com"}],
+        "event_key_for_new_contacts": "welcome",
+    },
+}
+
+
+@pytest.mark.parametrize("tool", list(INDIRECT))
+async def test_writes_that_reach_people_through_workflows_obey_the_allowlist(
+    sandbox: Sandbox, clock: FakeClock, tool: str
+) -> None:
+    async with server_with(sandbox, clock, allowed_recipients=["*@example.com"]) as server, connect(server) as mcp:
+        result = await mcp.call_tool(tool, INDIRECT[tool])
+        assert result.is_error
+        assert "ESPUTNIK_ALLOWED_RECIPIENTS" in text_of(result)
+        assert not [e for e in sandbox.journal.entries if e.method != "GET"]
+        [refused] = await server.runtime.store.refusals()
+        assert refused.guard == "allowed_recipients"
+
+
+async def test_an_import_without_an_event_is_not_a_send(sandbox: Sandbox, clock: FakeClock) -> None:
+    arguments = {"contacts": [{"email": "ceo@bigcustomer.com"}]}
+    async with server_with(sandbox, clock, allowed_recipients=["*@example.com"]) as server, connect(server) as mcp:
+        result = await mcp.call_tool("bulk_upsert_contacts", arguments)
+    assert not result.is_error, text_of(result)
+
+
+async def test_an_event_naming_its_contact_by_id_is_refused_under_an_allowlist(
+    sandbox: Sandbox, clock: FakeClock
+) -> None:
+    event = {"event_type_key": "cartAbandoned", "params": {"externalCustomerId": "CUST-1"}}
+    async with server_with(sandbox, clock, allowed_recipients=["*@example.com"]) as server, connect(server) as mcp:
+        result = await mcp.call_tool("generate_event", event)
+    assert result.is_error
+    assert "Name recipients by address or phone" in text_of(result)

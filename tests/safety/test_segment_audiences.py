@@ -53,14 +53,20 @@ def test_the_allowlist_cannot_vouch_for_a_segment() -> None:
     assert "cannot be checked" in refusal.message
 
 
-def test_the_ledger_remembers_the_segment() -> None:
-    ledger = Ledger(SQLiteStore(":memory:"), clock=lambda: 1_700_000_000.0)
+@pytest.mark.anyio
+async def test_the_ledger_remembers_the_segment() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    ledger = Ledger(store, stale_after=60, clock=lambda: 1_700_000_000.0)
     plan = segment_plan(SegmentAudience(VIP, members=3))
-    ledger.record("send_sms", plan, [RecipientOutcome("segment:2002", "sent", "r-1")])
-    refusal = ledger.check(plan, allow_duplicate=False)
+    reservation, refusal = await ledger.reserve("send_sms", plan, allow_duplicate=False)
+    assert refusal is None
+    await ledger.settle(reservation, plan, [RecipientOutcome("segment:2002", "sent", "r-1")])
+    refusal = await ledger.check(plan, allow_duplicate=False)
     assert refusal is not None
     assert refusal.guard == "duplicate"
-    assert ledger.check(segment_plan(SegmentAudience(2003, members=3)), allow_duplicate=False) is None
+    assert await ledger.check(segment_plan(SegmentAudience(2003, members=3)), allow_duplicate=False) is None
+    await store.close()
 
 
 def test_excluded_segments_are_shown_and_not_subtracted() -> None:

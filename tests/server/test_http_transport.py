@@ -18,14 +18,15 @@ from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
 from tests.server.conftest import serving
 
-TOKEN = "team-token-4b1c9e0d"
+TOKEN = "team-token-4b1c9e0d-5f2a-47c8-9e31-d6b0a7c4e218"
+SECOND_TOKEN = "second-token-0c7e2a91-3b5d-4f86-a1e4-9d2c6b8f0a37"
 
 
 @pytest.fixture
 async def runtime() -> AsyncIterator[Runtime]:
     sandbox = Sandbox(api_key="sandbox", db_path=":memory:", demo=True)
     client = ESputnikClient("sandbox", base_url=SANDBOX_BASE_URL, transport=sandbox.transport())
-    settings = Settings(_env_file=None, http_tokens=f"{TOKEN},second-token")
+    settings = Settings(_env_file=None, http_tokens=f"{TOKEN},{SECOND_TOKEN}")
     try:
         yield Runtime(settings=settings, client=client, sandbox=sandbox)
     finally:

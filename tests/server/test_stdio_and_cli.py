@@ -129,6 +129,7 @@ def test_a_newcomer_can_send_on_the_sandbox_without_sender_settings(tmp_path: Pa
     assert "within the last 24 h" in again.stdout
     audit = run_cli(tmp_path, "audit")
     assert audit.returncode == 0
-    outcomes = [line.split()[2] for line in audit.stdout.splitlines()]
-    assert outcomes == ["refused", "ok", "refused"]
+    lines = audit.stdout.splitlines()
+    assert [line.split()[2] for line in lines] == ["ok", "refused", "refused"]  # the send, then counted refusals
+    assert sorted(line.split()[3] for line in lines[1:]) == ["guard=confirmation", "guard=duplicate"]
     assert "olena@example.com" not in audit.stdout  # masked

@@ -13,6 +13,7 @@ from mcp import Client
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.toolkit.base import ToolContext
 from esputnik_mcp.tools import catalogue
 from tests.tools.conftest import automation_settings, call, error_text
 
@@ -55,25 +56,26 @@ async def test_send_tools_are_marked_as_sends(mcp: Client) -> None:
     assert status.read_only_hint is True
 
 
-async def test_send_plans_name_recipients_and_content() -> None:
+async def test_send_plans_name_recipients_and_content(runtime: Runtime) -> None:
+    ctx = ToolContext(client=runtime.client, settings=runtime.settings, sandbox=True)
     specs = {s.name: s for s in catalogue()}
     email = specs["send_email"]
     params = email.params.model_validate(
         {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hi</p>", "sender": SHOP}
     )
     assert email.plan_send is not None
-    plan = await email.plan_send(params, None)
+    plan = await email.plan_send(params, ctx)
     assert (plan.channel, plan.audience.recipients, plan.content) == ("email", ("olena@example.com",), "Spring sale")
     changed = email.params.model_validate(
         {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hi!</p>", "sender": SHOP}
     )
     assert plan.content_key.startswith("sha256:")
-    assert (await email.plan_send(changed, None)).content_key != plan.content_key
+    assert (await email.plan_send(changed, ctx)).content_key != plan.content_key
 
     sms = specs["send_sms"]
     assert sms.plan_send is not None
     sms_plan = await sms.plan_send(
-        sms.params.model_validate({"phone": "+380501234567", "text": "Your code is 1234"}), None
+        sms.params.model_validate({"phone": "+380501234567", "text": "Your code is 1234"}), ctx
     )
     assert (sms_plan.channel, sms_plan.audience.recipients, sms_plan.content) == (
         "sms",
@@ -95,9 +97,10 @@ async def test_send_plans_name_recipients_and_content() -> None:
                 ],
             }
         ),
-        None,
+        ctx,
     )
     assert prepared_plan.audience.recipients == ("contact:7", "external:C-1", "+380501234567")
+    assert prepared_plan.audience.known_as == {}  # neither contact exists on the demo account
     assert (prepared_plan.content, prepared_plan.content_key) == ("template 42", "template:42")
 
 

@@ -14,7 +14,7 @@ from esputnik_mcp.api.account import AccountApi
 from esputnik_mcp.api.contacts import ContactsApi
 from esputnik_mcp.api.custom_fields import CustomFieldsApi
 from esputnik_mcp.api.events import EventsApi
-from esputnik_mcp.api.http import DEFAULT_BASE_URL, HttpCore, Timeouts
+from esputnik_mcp.api.http import DEFAULT_BASE_URL, HttpCore, Observer, Timeouts
 from esputnik_mcp.api.limiter import DEFAULT_RATES, Rate
 from esputnik_mcp.api.messages import MessagesApi
 from esputnik_mcp.api.orders import OrdersApi
@@ -46,6 +46,7 @@ class ESputnikClient:
         jitter: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer | None = None,
     ) -> None:
         self.http = HttpCore(
             api_key=api_key,
@@ -59,6 +60,7 @@ class ESputnikClient:
             jitter=jitter,
             sleep=sleep,
             clock=clock,
+            observer=observer,
         )
         self.account = AccountApi(self.http)
         self.contacts = ContactsApi(self.http, concurrency=bulk_concurrency)

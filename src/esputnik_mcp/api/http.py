@@ -39,6 +39,8 @@ DEFAULT_BASE_URL = "https://esputnik.com/api"
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 
 Expect = Literal["json", "text"]
+# Told of every attempt: the endpoint's operation id, the HTTP status (None: no answer), the seconds it took.
+Observer = Callable[[str, int | None, float], None]
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class HttpCore:
     jitter: Callable[[], float] = field(default=random.random, repr=False)
     sleep: Callable[[float], Awaitable[None]] = field(default=anyio.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    observer: Observer | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -206,7 +209,17 @@ class HttpCore:
             content=prepared.content,
             timeout=timeout,
         )
-        exchanged = await self._exchange(endpoint, path, request, remaining)
+        started = self.clock()
+        status: int | None = None
+        try:
+            exchanged = await self._exchange(endpoint, path, request, remaining)
+            if not isinstance(exchanged, _Failed):
+                status = exchanged[0]
+        except ESputnikError as exc:  # an answer that could not be read still had a status
+            status = exc.status
+            raise
+        finally:
+            self._observe(endpoint, status, self.clock() - started)
         if isinstance(exchanged, _Failed):
             return exchanged
         status, response_headers, body = exchanged
@@ -269,6 +282,15 @@ class HttpCore:
                 return self._failed(Failure.BROKEN, APIConnectionError, why, endpoint, path)
         why = f"no answer within the call's deadline of {self.timeouts.deadline:g} s"
         return self._failed(Failure.TIMEOUT, APITimeoutError, why, endpoint, path)
+
+    def _observe(self, endpoint: Endpoint, status: int | None, seconds: float) -> None:
+        """Tell the observer about one attempt; a failing observer never fails the call."""
+        if self.observer is None:
+            return
+        try:
+            self.observer(endpoint.name, status, seconds)
+        except Exception:
+            logger.exception("the request observer failed")
 
     @staticmethod
     def _failed(failure: Failure, cls: type[ESputnikError], message: str, endpoint: Endpoint, path: str) -> _Failed:
@@ -369,6 +391,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "Endpoint",
     "HttpCore",
+    "Observer",
     "Response",
     "Timeouts",
 ]

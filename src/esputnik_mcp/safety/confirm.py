@@ -1,6 +1,7 @@
 """Confirmation tokens: a call that needs confirmation and carries no token sends nothing and gets a
 preview with a token bound to a hash of its exact arguments. The token is valid for ten minutes,
-once, and only for those arguments."""
+once, and only for those arguments; the store takes it in one statement, so two calls cannot both
+redeem it."""
 
 from __future__ import annotations
 
@@ -30,15 +31,15 @@ class Confirmations:
         self._store = store
         self._clock = clock
 
-    def issue(self, tool: str, digest: str) -> tuple[str, float]:
+    async def issue(self, tool: str, digest: str) -> tuple[str, float]:
         token = "cfm_" + secrets.token_urlsafe(18)
         expires_at = self._clock() + TOKEN_TTL_SECONDS
-        self._store.put_token(TokenRecord(token=token, tool=tool, payload_hash=digest, expires_at=expires_at))
+        await self._store.put_token(TokenRecord(token=token, tool=tool, payload_hash=digest, expires_at=expires_at))
         return token, expires_at
 
-    def redeem(self, token: str, tool: str, digest: str) -> Refusal | None:
+    async def redeem(self, token: str, tool: str, digest: str) -> Refusal | None:
         """None when ``token`` confirms exactly this call; the token is spent either way."""
-        record = self._store.take_token(token)
+        record = await self._store.take_token(token)
         if record is None:
             return Refusal(
                 "confirmation",

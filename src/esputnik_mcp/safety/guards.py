@@ -1,15 +1,15 @@
 """Guards that refuse before anything leaves: recipient caps, the recipient allowlist of staging
-accounts, and per-process rate limits on tool calls. Each refusal says which guard and why."""
+accounts, and rate limits on tool calls. Each refusal says which guard and why."""
 
 from __future__ import annotations
 
-import collections
 import fnmatch
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from esputnik_mcp.toolspec import Kind, SendPlan
+from esputnik_mcp.store.base import StateStore
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,18 @@ def mask(recipient: str) -> str:
 
 
 def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[str]) -> Refusal | None:
-    """The recipient cap, on the audience's size (a segment counts its members), then the allowlist."""
+    """The recipient cap on the audience's size (a segment counts its members; not for indirect
+    sends: an import or an order file reaches people only through eSputnik's workflows), then the
+    allowlist, which holds for every send, direct or not."""
     audience = plan.audience
+    if not plan.indirect:
+        refusal = _cap(audience, max_recipients)
+        if refusal is not None:
+            return refusal
+    return _allowlist(audience, allowed)
+
+
+def _cap(audience: Audience, max_recipients: int) -> Refusal | None:
     size = audience.size
     if size is None:
         unknown = ", ".join(s.describe() for s in audience.segments if s.members is None)
@@ -52,6 +62,10 @@ def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[s
             f"refused: this send reaches up to {size} people ({audience.describe()}); at most {max_recipients} "
             "are allowed per call (ESPUTNIK_MAX_RECIPIENTS). Split the send, or raise the limit deliberately.",
         )
+    return None
+
+
+def _allowlist(audience: Audience, allowed: Sequence[str]) -> Refusal | None:
     if not allowed:
         return None
     patterns = [p.strip().lower() for p in allowed if p.strip()]
@@ -61,7 +75,9 @@ def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[s
             "refused: a segment's members cannot be checked against ESPUTNIK_ALLOWED_RECIPIENTS "
             f"({', '.join(patterns)}); send to recipients named by address or phone.",
         )
-    outside = [r for r in audience.recipients if not any(fnmatch.fnmatchcase(r.lower(), p) for p in patterns)]
+    outside = [
+        r for r in audience.recipients if not any(fnmatch.fnmatchcase(audience.address_of(r), p) for p in patterns)
+    ]
     if outside:
         shown = ", ".join(mask(r) for r in outside[:5])
         indirect = any(r.startswith(("contact:", "external:")) for r in outside)
@@ -74,32 +90,50 @@ def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[s
     return None
 
 
-class CallRateLimiter:
-    """At most N calls a minute per kind of tool (sends, other writes, reads), in this process."""
+RATE_WINDOW = 60  # seconds: rate limits count calls per minute
+_NOUNS = {Kind.SEND: "sends", Kind.WRITE: "writes", Kind.READ: "reads"}
 
-    WINDOW = 60.0
 
-    def __init__(self, per_minute: Mapping[Kind, int], clock: Callable[[], float] = time.monotonic) -> None:
-        self._limits = dict(per_minute)
+class RateLimits:
+    """At most N calls a minute per kind of tool (sends, other writes, reads), per caller and for all
+    callers together, counted in the store: every replica sharing the store enforces one limit.
+
+    Windows are fixed minutes: a burst at the turn of a minute may pass up to twice the limit within
+    sixty seconds, never more.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        per_caller: Mapping[Kind, int],
+        total: Mapping[Kind, int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._per_caller = dict(per_caller)
+        self._total = dict(total)
         self._clock = clock
-        self._calls: dict[Kind, collections.deque[float]] = {kind: collections.deque() for kind in Kind}
 
-    def check(self, kind: Kind) -> Refusal | None:
-        """Count a call of ``kind``; a refusal if it is over the limit (a refused call is not counted)."""
-        limit = self._limits.get(kind)
-        if limit is None:
-            return None
+    async def check(self, kind: Kind, caller: str) -> Refusal | None:
+        """Count a call of ``kind`` by ``caller``; a refusal when a limit is reached (then it is not
+        counted against the caller's own limit)."""
         now = self._clock()
-        calls = self._calls[kind]
-        while calls and calls[0] <= now - self.WINDOW:
-            calls.popleft()
-        if len(calls) >= limit:
-            wait = calls[0] + self.WINDOW - now
-            noun = {Kind.SEND: "sends", Kind.WRITE: "writes", Kind.READ: "reads"}[kind]
+        window = int(now // RATE_WINDOW)
+        wait = (window + 1) * RATE_WINDOW - now
+        noun = _NOUNS[kind]
+        limit = self._per_caller.get(kind)
+        if limit is not None and not await self._store.take(f"{kind.value}:{caller}", window=window, limit=limit):
             return Refusal(
                 "rate_limit",
-                f"refused: more than {limit} {noun} a minute from this server "
-                f"(ESPUTNIK_{noun.upper()}_PER_MINUTE); retry in {wait:.0f} s",
+                f"refused: more than {limit} {noun} a minute from this caller (ESPUTNIK_{noun.upper()}_PER_MINUTE); "
+                f"retry in {wait:.0f} s",
             )
-        calls.append(now)
+        total = self._total.get(kind)
+        if total is not None and not await self._store.take(f"{kind.value}:*", window=window, limit=total):
+            return Refusal(
+                "rate_limit",
+                f"refused: more than {total} {noun} a minute from all callers of this server "
+                f"(ESPUTNIK_{noun.upper()}_PER_MINUTE_TOTAL); retry in {wait:.0f} s",
+            )
         return None

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 
 from esputnik_mcp import __version__
 from esputnik_mcp.server.runtime import Runtime
@@ -40,6 +41,7 @@ def instructions(runtime: Runtime) -> str:
 def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> MCPServer[Any]:
     """The MCP server exposing ``tools`` (default: the catalogue) over ``runtime``, in their order."""
     tools = catalogue() if tools is None else tools
+    key = runtime.settings.request_state_key
     return MCPServer(
         SERVER_NAME,
         title="eSputnik",
@@ -48,4 +50,6 @@ def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> M
         instructions=instructions(runtime),
         website_url="https://esputnik.com",
         tools=[sdk_tool(spec, runtime.tool_context, runtime.gate) for spec in runtime.gate.policy.select(tools)],
+        # With a shared key, a confirmation asked on one replica completes on any other.
+        request_state_security=RequestStateSecurity(keys=[key.get_secret_value()]) if key is not None else None,
     )

@@ -10,9 +10,10 @@ import httpx2 as httpx
 
 from esputnik_mcp import __version__
 from esputnik_mcp.api import ESputnikClient, RetryPolicy, Timeouts
+from esputnik_mcp.server import metrics
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
-from esputnik_mcp.store import SQLiteStore
+from esputnik_mcp.store import open_store
 
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox import Sandbox
@@ -34,6 +35,7 @@ def make_client(
         bulk_concurrency=settings.bulk_concurrency,
         max_response_bytes=settings.max_response_bytes,
         user_agent=f"esputnik-mcp/{__version__}",
+        observer=metrics.observe_upstream,
     )
 
 
@@ -45,8 +47,9 @@ async def open_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Runtime]:
     """A runtime on eSputnik when ``settings`` has a key, else on the sandbox (``sandbox`` if given,
-    otherwise the user's persistent one), reached in process with no port."""
-    store = SQLiteStore(settings.state_path)
+    otherwise the user's persistent one), reached in process with no port. The state store is opened
+    before it is yielded: a store that cannot be opened stops the start (``StoreUnavailable``)."""
+    store = open_store(settings)
     if settings.api_key is not None:
         client = make_client(settings, settings.api_key.get_secret_value(), settings.base_url, transport)
         runtime = Runtime(settings=settings, client=client, store=store)
@@ -64,7 +67,8 @@ async def open_runtime(
         client = make_client(settings, SANDBOX_KEY, SANDBOX_BASE_URL, sandbox.transport())
         runtime = Runtime(settings=settings, client=client, sandbox=sandbox, store=store)
     try:
+        await runtime.gate.ready()
         yield runtime
     finally:
         await client.aclose()
-        store.close()
+        await store.close()

@@ -1,18 +1,27 @@
 """The safety gate every tool call passes: policy, rate limits, recipient guards, the duplicate
-ledger, confirmation (elicitation or token), and the audit log.
+ledger, confirmation (elicitation or token), the reservation of a send before it leaves, and the
+audit log.
 
 It lives in the server layer because confirmation by elicitation speaks MCP: on 2025-11-25 it asks
 the client mid-call; from 2026-07-28 it answers with an input-required result and resumes when the
 client retries with the user's answer.
+
+Exactly once: a send's ledger entries are reserved in one transaction after every check and the
+person's approval, just before its request leaves. Identical concurrent sends conflict on them, so
+one goes and the others are refused as in flight; when the reservation cannot be written, nothing
+is sent. What the answer says settles them; if the process dies first, they stay pending and count
+as unknown once older than a request's deadline, which refuses a blind resend.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+import anyio
 from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
@@ -20,19 +29,27 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from esputnik_mcp.safety.confirm import TOKEN_TTL_SECONDS, Confirmations, payload_hash
-from esputnik_mcp.safety.guards import CallRateLimiter, Refusal, check_recipients, mask
-from esputnik_mcp.safety.ledger import Ledger, RecipientOutcome
+from esputnik_mcp.safety.guards import RateLimits, Refusal, check_recipients, mask
+from esputnik_mcp.safety.ledger import DAY, Ledger, RecipientOutcome
 from esputnik_mcp.safety.policy import ToolPolicy
+from esputnik_mcp.server import metrics
+from esputnik_mcp.server.caller import CALLER
 from esputnik_mcp.settings import Settings
-from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore
+from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore, StoreUnavailable
 from esputnik_mcp.toolkit.base import Result
 from esputnik_mcp.toolkit.sending import SendOutput
 from esputnik_mcp.tools import catalogue
 from esputnik_mcp.toolspec import Kind, SendPlan, ToolSpec
 
+logger = logging.getLogger("esputnik_mcp.gate")
+
 CONFIRM_KEY = "confirm"
 SHOWN_RECIPIENTS = 5
 AUDITED_RECIPIENTS = 20
+# A pending reservation older than a request's deadline and this margin belongs to a send whose
+# process died: it counts as an unknown outcome.
+STALE_MARGIN = 2.0
+PRUNE_EVERY = 3600.0  # seconds between two prunings of the store
 
 
 class ConfirmAction(BaseModel):
@@ -63,11 +80,12 @@ Decision = Stop | InputRequiredResult | None
 
 @dataclass(frozen=True)
 class Admission:
-    """The gate's answer to a call: go ahead (``decision`` None), stop, or ask the user; and what the
-    call would send, when it is a send."""
+    """The gate's answer to a call: go ahead (``decision`` None), stop, or ask the user; what the call
+    would send; and the ledger reservation made for it, which ``settle`` completes."""
 
     decision: Decision
     plan: SendPlan | None = None
+    reservation: str | None = None
 
 
 @dataclass
@@ -76,25 +94,57 @@ class Gate:
     store: StateStore
     policy: ToolPolicy
     clock: Callable[[], float] = time.time
-    rates: CallRateLimiter = field(init=False)
+    rates: RateLimits = field(init=False)
     ledger: Ledger = field(init=False)
     confirmations: Confirmations = field(init=False)
+    _opened: bool = field(default=False, init=False)
+    _opening: anyio.Lock = field(default_factory=anyio.Lock, init=False)
+    _pruned_at: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
-        self.rates = CallRateLimiter(
-            {
-                Kind.SEND: self.settings.sends_per_minute,
-                Kind.WRITE: self.settings.writes_per_minute,
-                Kind.READ: self.settings.reads_per_minute,
+        s = self.settings
+        self.rates = RateLimits(
+            self.store,
+            per_caller={Kind.SEND: s.sends_per_minute, Kind.WRITE: s.writes_per_minute, Kind.READ: s.reads_per_minute},
+            total={
+                Kind.SEND: s.sends_per_minute_total,
+                Kind.WRITE: s.writes_per_minute_total,
+                Kind.READ: s.reads_per_minute_total,
             },
             clock=self.clock,
         )
-        self.ledger = Ledger(self.store, clock=self.clock)
+        self.ledger = Ledger(self.store, stale_after=self.stale_after, clock=self.clock)
         self.confirmations = Confirmations(self.store, clock=self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: StateStore, *, clock: Callable[[], float] = time.time) -> Gate:
         return cls(settings=settings, store=store, policy=policy_for(settings), clock=clock)
+
+    @property
+    def stale_after(self) -> float:
+        return self.settings.request_deadline + STALE_MARGIN
+
+    async def ready(self) -> None:
+        """Open the store once (its schema brought up to date), turn the pending reservations of sends
+        that died with their process into unknown outcomes, and prune what is past its retention."""
+        if self._opened:
+            return
+        async with self._opening:
+            if not self._opened:
+                await self.store.open()
+                now = self.clock()
+                expired = await self.store.expire_pending(stale_before=now - self.stale_after)
+                if expired:
+                    logger.warning("%d sends were in flight when a server stopped: their outcome is unknown", expired)
+                await self._prune(now)
+                self._opened = True
+
+    async def _prune(self, now: float) -> None:
+        if now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        retention = self.settings.audit_retention_days * DAY
+        await self.store.prune(audit_before=now - retention, ledger_before=now - DAY - self.stale_after, now=now)
 
     # --- the checks, in order ------------------------------------------------------------------
 
@@ -105,36 +155,55 @@ class Gate:
         planner: Callable[[], Awaitable[SendPlan | None]],
         ctx: Context[Any, Any] | None,
     ) -> Admission:
-        """Whether the call may run now. ``planner`` says what a send would send; it is asked only
-        once the policy and the rate limits let the call through."""
-        refusal = self._policy_and_limits(spec)
-        if refusal is not None:
-            self._audit(spec, params, "refused", guard=refusal.guard, detail=refusal.message)
-            return Admission(Stop(refusal.message))
+        """Whether the call may run now. ``planner`` says what the call would send; it is asked only
+        once the policy and the rate limits let the call through. Raises ``StoreUnavailable`` when
+        the store cannot be read or written (nothing was sent)."""
+        await self.ready()
+        await self._prune(self.clock())
+        limited = await self._policy_and_rates(spec)
+        if limited is not None:
+            return await self._refuse(spec, limited)
         plan = await planner()
-        if plan is not None:
-            refusal = check_recipients(
-                plan, max_recipients=self.settings.max_recipients, allowed=self.settings.allowed_recipients
-            )
-            if refusal is None:
-                refusal = self.ledger.check(plan, allow_duplicate=bool(getattr(params, "allow_duplicate", False)))
-        if refusal is not None:
-            self._audit(spec, params, "refused", plan=plan, guard=refusal.guard, detail=refusal.message)
-            return Admission(Stop(refusal.message), plan)
+        allow_duplicate = bool(getattr(params, "allow_duplicate", False))
+        limited = await self._guards(plan, allow_duplicate) if plan is not None else None
+        if limited is not None:
+            return await self._refuse(spec, limited, plan)
         preview = self._preview(spec, params, plan)
-        if preview is None or self.settings.send_confirmation == "off":
+        if preview is not None and self.settings.send_confirmation != "off":
+            decision = await self._confirm(spec, params, preview, ctx)
+            if decision is not None:
+                return Admission(decision, plan)
+        if plan is None or not plan.ledger:
             return Admission(None, plan)
-        return Admission(await self._confirm(spec, params, preview, plan, ctx), plan)
+        reservation, refusal_ = await self.ledger.reserve(spec.name, plan, allow_duplicate=allow_duplicate)
+        if refusal_ is not None:
+            return await self._refuse(spec, refusal_, plan)
+        return Admission(None, plan, reservation)
 
-    def _policy_and_limits(self, spec: ToolSpec) -> Refusal | None:
+    async def _policy_and_rates(self, spec: ToolSpec) -> Refusal | None:
         reason = self.policy.refusal(spec)
         if reason is not None:
             return Refusal("policy", reason)
-        return self.rates.check(spec.kind)
+        return await self.rates.check(spec.kind, CALLER.get())
+
+    async def _guards(self, plan: SendPlan, allow_duplicate: bool) -> Refusal | None:
+        """The recipient cap and allowlist, then the ledger: all before anyone is asked."""
+        refusal = check_recipients(
+            plan, max_recipients=self.settings.max_recipients, allowed=self.settings.allowed_recipients
+        )
+        if refusal is None and plan.ledger:
+            refusal = await self.ledger.check(plan, allow_duplicate=allow_duplicate)
+        return refusal
+
+    async def _refuse(self, spec: ToolSpec, refusal: Refusal, plan: SendPlan | None = None) -> Admission:
+        """Stop the call; refusals are counted per guard and minute, not written one row each."""
+        metrics.record_refusal(refusal.guard)
+        await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard=refusal.guard)
+        return Admission(Stop(refusal.message), plan)
 
     @staticmethod
     def _preview(spec: ToolSpec, params: BaseModel, plan: SendPlan | None) -> Preview | None:
-        if plan is not None:
+        if plan is not None and spec.kind is Kind.SEND:
             audience = plan.audience
             shown = list(audience.recipients) + [s.describe() for s in audience.segments]
             return Preview(
@@ -147,7 +216,7 @@ class Gate:
         return None
 
     async def _confirm(
-        self, spec: ToolSpec, params: BaseModel, preview: Preview, plan: SendPlan | None, ctx: Context[Any, Any] | None
+        self, spec: ToolSpec, params: BaseModel, preview: Preview, ctx: Context[Any, Any] | None
     ) -> Decision:
         mode = self.settings.send_confirmation
         can_elicit = ctx is not None and _client_elicits(ctx)
@@ -156,8 +225,7 @@ class Gate:
                 "not done: ESPUTNIK_SEND_CONFIRMATION=elicit but this client cannot show a confirmation form; "
                 "use a client with elicitation, or set it to token"
             )
-            self._audit(spec, params, "refused", plan=plan, guard="confirmation", detail=message)
-            return Stop(message)
+            return await self._stop(spec, "confirmation", message)
         digest = payload_hash(spec.name, params.model_dump(mode="json"))
         if ctx is not None and can_elicit and mode in ("elicit", "auto"):
             answer = await self._elicit(ctx, spec, preview, digest)
@@ -165,20 +233,21 @@ class Gate:
                 return answer
             if answer:
                 return None
-            message = f"not done: the user declined to {preview.action}"
-            self._audit(spec, params, "refused", plan=plan, guard="confirmation", detail="declined")
-            return Stop(message)
-        return self._by_token(spec, params, preview, plan, digest)
+            return await self._stop(spec, "confirmation", f"not done: the user declined to {preview.action}")
+        return await self._by_token(spec, params, preview, digest)
 
-    def _by_token(
-        self, spec: ToolSpec, params: BaseModel, preview: Preview, plan: SendPlan | None, digest: str
-    ) -> Decision:
+    async def _stop(self, spec: ToolSpec, guard: str, message: str) -> Stop:
+        metrics.record_refusal(guard)
+        await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard=guard)
+        return Stop(message)
+
+    async def _by_token(self, spec: ToolSpec, params: BaseModel, preview: Preview, digest: str) -> Decision:
         """Without a token: a preview and a token bound to ``digest``; with one: go ahead if it
         confirms exactly this call."""
         token = getattr(params, "confirmation_token", None)
         if not token:
-            issued, _ = self.confirmations.issue(spec.name, digest)
-            self._audit(spec, params, "refused", plan=plan, guard="confirmation", detail="preview issued")
+            issued, _ = await self.confirmations.issue(spec.name, digest)
+            await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard="confirmation")
             return Stop(
                 _token_preview(spec, preview, issued),
                 {
@@ -192,10 +261,9 @@ class Gate:
                     }
                 },
             )
-        refusal = self.confirmations.redeem(token, spec.name, digest)
+        refusal = await self.confirmations.redeem(token, spec.name, digest)
         if refusal is not None:
-            self._audit(spec, params, "refused", plan=plan, guard=refusal.guard, detail=refusal.message)
-            return Stop(refusal.message)
+            return await self._stop(spec, refusal.guard, refusal.message)
         return None
 
     async def _elicit(
@@ -219,31 +287,37 @@ class Gate:
 
     # --- after the call ------------------------------------------------------------------------
 
-    def settle(
+    async def settle(
         self,
         spec: ToolSpec,
         params: BaseModel,
-        plan: SendPlan | None,
+        admission: Admission,
         result: Result[Any] | None,
         *,
         error: str | None = None,
         ambiguous: bool = False,
     ) -> None:
-        """Record what happened: the ledger for sends, the audit log for writes and sends."""
+        """Record what happened: the ledger for sends, the audit log for writes and sends. A store
+        that fails now cannot undo the send: its reservation stays pending and turns unknown, which
+        refuses a blind resend, and the failure is logged."""
+        plan = admission.plan
         outcomes = _send_outcomes(plan, result, ambiguous)
-        if plan is not None and outcomes:
-            self.ledger.record(spec.name, plan, outcomes)
-        if spec.kind is Kind.READ:
-            return
-        outcome: Outcome = "ok"
-        if ambiguous or any(o.status == "unknown" for o in outcomes):
-            outcome = "ambiguous"
-        elif error is not None:
-            outcome = "error"
-        request_ids = [o.request_id for o in outcomes if o.request_id]
-        self._audit(spec, params, outcome, plan=plan, request_ids=request_ids, detail=error)
+        try:
+            if plan is not None and admission.reservation is not None:
+                await self.ledger.settle(admission.reservation, plan, outcomes)
+            if spec.kind is Kind.READ:
+                return
+            outcome: Outcome = "ok"
+            if ambiguous or any(o.status == "unknown" for o in outcomes):
+                outcome = "ambiguous"
+            elif error is not None:
+                outcome = "error"
+            request_ids = [o.request_id for o in outcomes if o.request_id]
+            await self._audit(spec, params, outcome, plan=plan, request_ids=request_ids, detail=error)
+        except StoreUnavailable as exc:
+            logger.error("%s: could not record the outcome in the state store: %s", spec.name, exc)
 
-    def _audit(
+    async def _audit(
         self,
         spec: ToolSpec,
         params: BaseModel,
@@ -251,23 +325,21 @@ class Gate:
         *,
         plan: SendPlan | None = None,
         request_ids: list[str] | None = None,
-        guard: str | None = None,
         detail: str | None = None,
     ) -> None:
-        if spec.kind is Kind.READ and outcome != "refused":
-            return
-        recipients = list(plan.audience.labels) if plan is not None else []
-        self.store.append_audit(
+        audience = plan.audience if plan is not None else None
+        recipients = [audience.known_as.get(r, r) for r in audience.labels] if audience is not None else []
+        await self.store.append_audit(
             AuditRecord(
                 at=self.clock(),
                 tool=spec.name,
                 arguments_hash=payload_hash(spec.name, params.model_dump(mode="json"))[:16],
                 outcome=outcome,
-                recipient_count=(plan.audience.size or len(recipients)) if plan is not None else 0,
+                recipient_count=(audience.size or len(recipients)) if audience is not None else 0,
                 recipients=tuple(mask(r) for r in recipients[:AUDITED_RECIPIENTS]),
                 request_ids=tuple(request_ids or ()),
-                guard=guard,
                 detail=detail[:300] if detail else None,
+                target=spec.target(params)[:300] if spec.target is not None else None,
             )
         )
 
@@ -324,15 +396,12 @@ def _token_preview(spec: ToolSpec, preview: Preview, token: str) -> str:
 
 
 def _send_outcomes(plan: SendPlan | None, result: Result[Any] | None, ambiguous: bool) -> list[RecipientOutcome]:
-    """Per-recipient outcomes of a send, from its result (or all unknown when the call was ambiguous)."""
+    """Per-addressee outcomes of a send, from its result (or all unknown when the call was ambiguous).
+    An indirect send's one request carries every addressee: they share its outcome."""
     if plan is None:
         return []
     if result is None or not isinstance(result.data, SendOutput) or not result.data.results:
-        status: Literal["unknown", "failed"] = "unknown" if ambiguous else "failed"
+        status = "unknown" if ambiguous else ("sent" if result is not None and not result.is_error else "failed")
         return [RecipientOutcome(r, status) for r in plan.audience.labels]
-    ledger_status: dict[str, Literal["sent", "unknown", "failed"]] = {
-        "queued": "sent",
-        "unknown": "unknown",
-        "failed": "failed",
-    }
+    ledger_status = {"queued": "sent", "unknown": "unknown", "failed": "failed"}
     return [RecipientOutcome(row.recipient, ledger_status[row.status], row.request_id) for row in result.data.results]

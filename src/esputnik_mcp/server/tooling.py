@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -20,8 +20,10 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from esputnik_mcp.api import AmbiguousOutcomeError, ESputnikError
-from esputnik_mcp.server.gate import Gate, Stop
+from esputnik_mcp.server import metrics
+from esputnik_mcp.server.gate import Admission, Gate, Stop
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.store.base import StoreUnavailable
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure
 from esputnik_mcp.toolkit.failures import describe_api_error, describe_validation_error
 from esputnik_mcp.toolkit.render import clean_text, render
@@ -245,7 +247,9 @@ async def invoke(
         outcome, answer = await _call(spec, arguments, ctx, gate, mcp_ctx)
         return answer
     finally:
-        logger.info("tool %s: %s in %.3fs", spec.name, outcome, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        logger.info("tool %s: %s in %.3fs", spec.name, outcome, elapsed)
+        metrics.record_call(spec.name, outcome, elapsed)
 
 
 Answer = tuple[str, CallToolResult | InputRequiredResult]  # what became of the call (for the log), the answer
@@ -262,32 +266,53 @@ async def _call(
     async def planner() -> SendPlan | None:
         return await spec.plan_send(params, ctx) if spec.plan_send is not None else None
 
-    try:
-        admission = await gate.admit(spec, params, planner, mcp_ctx)
-    except ToolFailure as exc:
-        return "refused", error_result(exc.message)
-    except ESputnikError as exc:
-        return type(exc).__name__, error_result(f"nothing was sent: {describe_api_error(exc)}")
+    admission = await _admit(spec, params, planner, gate, mcp_ctx)
+    if isinstance(admission, tuple):
+        return admission
     if isinstance(admission.decision, InputRequiredResult):
         return "awaiting confirmation", admission.decision
     if isinstance(admission.decision, Stop):
         return "stopped", error_result(admission.decision.message, admission.decision.structured)
-    return await _run(spec, params, admission.plan, ctx, gate)
+    return await _run(spec, params, admission, ctx, gate)
 
 
-async def _run(spec: ToolSpec, params: BaseModel, plan: SendPlan | None, ctx: ToolContext, gate: Gate) -> Answer:
-    """Run the handler of an admitted call, and record what happened."""
+async def _admit(
+    spec: ToolSpec,
+    params: BaseModel,
+    planner: Callable[[], Awaitable[SendPlan | None]],
+    gate: Gate,
+    mcp_ctx: Context[Any, Any] | None,
+) -> Admission | Answer:
+    """The gate's admission, or the answer when deciding it failed (nothing was sent)."""
+    try:
+        return await gate.admit(spec, params, planner, mcp_ctx)
+    except ToolFailure as exc:
+        return "refused", error_result(exc.message)
+    except ESputnikError as exc:
+        return type(exc).__name__, error_result(f"nothing was sent: {describe_api_error(exc)}")
+    except StoreUnavailable as exc:
+        return "store unavailable", error_result(
+            f"nothing was done: the server's state store is unavailable ({exc}); retry once it is back"
+        )
+
+
+async def _run(spec: ToolSpec, params: BaseModel, admission: Admission, ctx: ToolContext, gate: Gate) -> Answer:
+    """Run the handler of an admitted call, and record what happened. A call cancelled or crashed
+    after its request may have left is not settled: its reservation stays pending and turns unknown
+    once stale, which refuses a blind resend."""
     try:
         result: Result[Any] = await spec.handler(params, ctx)
     except ToolFailure as exc:
-        gate.settle(spec, params, plan, None, error=exc.message)
+        await gate.settle(spec, params, admission, None, error=exc.message)
         return "refused", error_result(exc.message)
     except ESputnikError as exc:
         message = describe_api_error(exc)
-        gate.settle(spec, params, plan, None, error=message, ambiguous=isinstance(exc, AmbiguousOutcomeError))
+        await gate.settle(
+            spec, params, admission, None, error=message, ambiguous=isinstance(exc, AmbiguousOutcomeError)
+        )
         return type(exc).__name__, error_result(message)
     text, content = render(result, sandbox=ctx.sandbox)
-    gate.settle(spec, params, plan, result, error=result.summary_line() if result.is_error else None)
+    await gate.settle(spec, params, admission, result, error=result.summary_line() if result.is_error else None)
     answer = CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=content, is_error=result.is_error
     )

@@ -1,5 +1,10 @@
-"""The state store interface. SQLite implements it for one process or one host; a PostgreSQL
-implementation can fill the same interface when several replicas share state."""
+"""The state store: what the server owns — the send ledger, confirmation tokens, the audit log, rate
+counters. SQLite (one host, zero set-up) and PostgreSQL (several replicas) implement one async
+interface; every operation that must not race is one atomic statement or transaction in the store,
+never a read followed by a write in Python.
+
+Times are epoch seconds (float) chosen by the caller, so that tests control the clock.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,54 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-SendStatus = Literal["sent", "unknown", "failed"]
+SendStatus = Literal["pending", "sent", "unknown", "failed"]
 Outcome = Literal["ok", "error", "ambiguous", "refused"]
+# An exact entry is one content to one recipient; a message entry is one message (the stored message,
+# or a one-off's sender and subject) to one recipient, whatever its body: after an unknown outcome it
+# blocks a resend that differs only in the body.
+EntryKind = Literal["exact", "message"]
+
+
+class StoreUnavailable(Exception):
+    """The store could not do what was asked (locked, full, read-only, unreachable). Nothing that
+    depended on it may go ahead: a send whose reservation cannot be written is not sent."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A pending ledger entry, written before a send's request leaves."""
+
+    key: str  # hash of kind, channel, content or message, and recipient: what makes two sends "the same"
+    kind: EntryKind
+    tool: str
+    channel: str
+    recipient: str  # masked
+    content_key: str
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One recipient of one send."""
+    """The latest send of one key."""
 
-    key: str  # hash of channel, content and recipient: what makes two sends "the same"
+    key: str
+    kind: EntryKind
     tool: str
     channel: str
     recipient: str  # masked
     content_key: str
     status: SendStatus
     request_id: str | None
-    at: float  # epoch seconds
+    at: float  # when it was reserved, or settled
+    reservation: str  # which reservation wrote it
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What became of one reserved key."""
+
+    key: str
+    status: Literal["sent", "unknown", "failed"]
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,25 +81,118 @@ class AuditRecord:
     request_ids: Sequence[str] = field(default_factory=tuple)
     guard: str | None = None  # the guard that refused, if any
     detail: str | None = None
+    target: str | None = None  # what the write changed: ids, action, erase or not (no addresses)
+
+
+@dataclass(frozen=True)
+class RefusalCount:
+    """Refused calls of one tool by one guard within one minute."""
+
+    minute: int  # epoch seconds // 60
+    tool: str
+    guard: str
+    count: int
 
 
 class StateStore(Protocol):
-    def sends_since(self, keys: Sequence[str], since: float) -> list[LedgerEntry]:
-        """Ledger entries with these keys recorded at or after ``since``, newest first."""
+    """Every method may raise :class:`StoreUnavailable`."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (safe when several replicas start at once)."""
         ...
 
-    def record_sends(self, entries: Sequence[LedgerEntry]) -> None: ...
+    async def close(self) -> None: ...
 
-    def put_token(self, record: TokenRecord) -> None: ...
+    # --- the send ledger ---------------------------------------------------------------------
 
-    def take_token(self, token: str) -> TokenRecord | None:
-        """The token's record, removed so that it can be used once only; None if unknown or used."""
+    async def reserve(
+        self,
+        reservations: Sequence[Reservation],
+        *,
+        reservation: str,
+        now: float,
+        window_start: float,
+        stale_before: float,
+        allow_duplicate: bool,
+    ) -> list[LedgerEntry]:
+        """Write every reservation as a ``pending`` entry under the id ``reservation``, all or none,
+        in one transaction. Returns [] when written; otherwise writes nothing and returns the
+        entries in the way.
+
+        An existing entry of the same key is in the way when it is ``pending`` and reserved at or
+        after ``stale_before`` (in flight, even with ``allow_duplicate``); or, unless
+        ``allow_duplicate``, when it is at or after ``window_start`` and ``unknown`` (or ``pending``
+        but stale, which is unknown too), or ``sent`` and of kind ``exact``. A ``failed`` entry, or
+        one before the window, is never in the way and is replaced; an in-flight entry is in the way
+        whatever the window, because its request may be leaving right now.
+
+        A key given twice is reserved once. Concurrent calls on one key, from any process or
+        replica, resolve to exactly one writer; the others see its ``pending`` entry.
+        """
         ...
 
-    def append_audit(self, record: AuditRecord) -> None: ...
+    async def settle(self, reservation: str, settlements: Sequence[Settlement], *, now: float) -> None:
+        """Record what became of keys reserved under ``reservation``; keys since reserved by another
+        reservation are left alone."""
+        ...
 
-    def audit(self, *, since: float | None = None, limit: int = 100) -> list[AuditRecord]:
+    async def expire_pending(self, *, stale_before: float) -> int:
+        """Entries still ``pending`` from before ``stale_before`` become ``unknown`` (their process
+        died mid-send); how many."""
+        ...
+
+    async def ledger(self, keys: Sequence[str]) -> list[LedgerEntry]:
+        """The entries of these keys, newest first."""
+        ...
+
+    # --- confirmation tokens -------------------------------------------------------------------
+
+    async def put_token(self, record: TokenRecord) -> None: ...
+
+    async def take_token(self, token: str) -> TokenRecord | None:
+        """The token's record, removed in the same statement so that it can be used once only; None
+        if unknown or used."""
+        ...
+
+    # --- the audit log -------------------------------------------------------------------------
+
+    async def append_audit(self, record: AuditRecord) -> None: ...
+
+    async def audit(
+        self,
+        *,
+        since: float | None = None,
+        limit: int = 100,
+        tool: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> list[AuditRecord]:
         """Audit records, newest first."""
         ...
 
-    def close(self) -> None: ...
+    async def count_refusal(self, *, minute: int, tool: str, guard: str) -> None:
+        """Count one refused call (refusals are counted, not written one row each)."""
+        ...
+
+    async def refusals(self, *, since: float | None = None, tool: str | None = None) -> list[RefusalCount]:
+        """Refusal counts, newest minute first; ``since`` keeps the minute that holds it and those after."""
+        ...
+
+    # --- rate limits ---------------------------------------------------------------------------
+
+    async def take(self, bucket: str, *, window: int, limit: int) -> bool:
+        """Count one call in ``bucket`` for the fixed window ``window`` (e.g. epoch minute) if fewer
+        than ``limit`` are counted there, atomically; False (and nothing counted) when it is full."""
+        ...
+
+    # --- retention -----------------------------------------------------------------------------
+
+    async def prune(self, *, audit_before: float, ledger_before: float, now: float) -> None:
+        """Delete audit records and refusal counts from before ``audit_before`` (a minute of counts
+        once it has wholly passed), settled ledger entries (``sent``, ``unknown``, ``failed``) from
+        before ``ledger_before``, tokens expired at ``now``, and rate windows that are over.
+
+        ``take`` is given window numbers, not times, so a window is known to be over once a later
+        window of the same bucket has been counted: each bucket keeps its latest window only.
+        ``pending`` entries are never pruned: :meth:`expire_pending` turns them ``unknown`` first.
+        """
+        ...

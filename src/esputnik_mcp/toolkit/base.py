@@ -168,9 +168,10 @@ def tool(  # noqa: PLR0913 - keyword-only: one per fact a tool declares
     destructive: bool = False,
     idempotent: bool = True,
     open_world: bool = True,
-    plan_send: Callable[[InputT, ToolContext], Awaitable[SendPlan]] | None = None,
+    plan_send: Callable[[InputT, ToolContext], Awaitable[SendPlan | None]] | None = None,
     recipients_param: str | None = None,
     irreversible: Callable[[InputT], str | None] | None = None,
+    target: Callable[[InputT], str] | None = None,
 ) -> Callable[[Handler[InputT]], ToolSpec]:
     """Declare the handler below as the tool ``name``. Its input and output models are read from the
     handler's annotations (``params: XInput`` and ``-> Result[XOutput]``), so they are named once.
@@ -193,6 +194,7 @@ def tool(  # noqa: PLR0913 - keyword-only: one per fact a tool declares
             plan_send=plan_send,
             recipients_param=recipients_param,
             irreversible=irreversible,
+            target=target,
             example=dict(example),
             module=handler.__module__,
         )

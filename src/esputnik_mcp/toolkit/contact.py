@@ -93,6 +93,18 @@ class ContactFields(ToolInput):
         return self.email or self.phone or self.external_customer_id or self.wire_channels()[0].value
 
 
+def contact_labels(*contacts: ContactFields) -> tuple[str, ...]:
+    """How the guards read the people ``contacts`` are: each one's email, phone and further
+    email or phone channels, else its external id."""
+    labels: dict[str, None] = {}
+    for contact in contacts:
+        given = [c.value.lower() for c in contact.wire_channels() if c.type in (ChannelType.EMAIL, ChannelType.SMS)]
+        if not given and contact.external_customer_id:
+            given = [f"external:{contact.external_customer_id}"]
+        labels.update(dict.fromkeys(given))
+    return tuple(labels)
+
+
 async def check_custom_fields(ctx: ToolContext, contacts: Iterable[ContactFields]) -> None:
     """Refuse, before anything is sent, custom field ids the account does not have."""
     given = sorted({i for c in contacts for i in c.fields or ()})

@@ -15,20 +15,44 @@ from esputnik_mcp.toolkit.base import Result, ToolOutput
 
 MAX_RESULT_BYTES = 20_000
 
-# Format characters (bidi embeddings/overrides/isolates, zero-width spaces, word joiner, BOM,
-# invisible operators), Unicode tag characters (invisible ASCII smuggling), variation selectors
-# 17–256, and control characters other than tab, newline and carriage return. ZWJ and ZWNJ stay:
-# emoji sequences and several scripts need them and they cannot reorder or hide text.
+# What is removed from every string that reaches the model (Unicode 14 ranges; a test checks them
+# against the running Python's character database):
+# - every format character (Cf): bidi embeddings, overrides and isolates that reorder text, zero-width
+#   spaces and joiners, the word joiner and invisible operators, the BOM, interlinear annotation
+#   marks, Arabic and Syriac number signs, shorthand format controls, musical beam controls, and the
+#   tag characters that smuggle invisible ASCII;
+# - control characters other than tab, newline and carriage return; the line and paragraph
+#   separators (U+2028, U+2029), which break a line where no newline is seen;
+# - variation selectors (U+FE00-FE0F, U+E0100-E01EF), private-use characters, and characters that
+#   render as nothing: the combining grapheme joiner (U+034F), Khmer inherent vowels (U+17B4-17B5),
+#   Mongolian variation selectors (U+180B-180F), Hangul fillers, the blank Braille pattern (U+2800)
+#   and the object replacement character (U+FFFC).
+# ZWJ and ZWNJ are kept inside words (emoji sequences and several scripts need them), and removed at
+# the edges of words, where they can only hide something.
 _UNSAFE = re.compile(
-    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
-    "\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0"
-    "\ufff9-\ufffb\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f"
+    "\u0890-\u0891\u08e2\u115f-\u1160\u17b4-\u17b5\u180b-\u180f\u200b\u200e-\u200f\u2028-\u202e"
+    "\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffc\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
 )
+_JOINERS = "\u200c\u200d"
+_STRAY_JOINERS = re.compile(f"(?:^|(?<=\\s))[{_JOINERS}]+|[{_JOINERS}]+(?=\\s|$)|[{_JOINERS}]{{2,}}")
+SUMMARY_QUOTE_CHARS = 80  # of one piece of upstream text quoted in a summary line
 
 
 def clean_text(value: str) -> str:
-    """``value`` without invisible, bidi-control, tag and control characters."""
-    return _UNSAFE.sub("", value)
+    """``value`` without invisible, bidi-control, tag, private-use and control characters."""
+    return _STRAY_JOINERS.sub("", _UNSAFE.sub("", value))
+
+
+def quoted(value: str | None, length: int = SUMMARY_QUOTE_CHARS) -> str:
+    """Text that came from eSputnik (a name, a segment), quoted as data for a summary line: cleaned,
+    on one line, cut to ``length``, in double quotes, so that it never reads as our own words."""
+    text = " ".join(clean_text(value or "").split())
+    if len(text) > length:
+        text = text[: length - 1] + "…"
+    return json.dumps(text, ensure_ascii=False)
 
 
 def clean(value: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -52,22 +52,31 @@ async def get_account_info(params: AccountInfoInput, ctx: ToolContext) -> Result
 
 
 class AuditLogInput(ToolInput):
-    limit: Annotated[int, Field(ge=1, le=100, description="How many entries, newest first (1–100).")] = 20
-    since: DateTimeWithZone | None = Field(
-        default=None, description="Only entries at or after this time (ISO 8601 with a zone)."
+    limit: Annotated[int, Field(ge=1, le=100, description="Entries, newest first.")] = 20
+    since: DateTimeWithZone | None = None
+    tool: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    outcome: Literal["ok", "error", "ambiguous"] | None = Field(
+        default=None, description="ambiguous: may have happened."
     )
 
 
 class AuditEntry(View):
-    time: str = Field(description="When, in UTC (ISO 8601).")
+    time: str
     tool: str
-    outcome: str = Field(description="ok, error, ambiguous (may have happened), or refused.")
-    guard: str | None = Field(default=None, description="The guard that refused the call, if one did.")
+    outcome: str
+    target: str | None = None
     recipient_count: int
-    recipients: list[str] = Field(description="Masked recipients (the first 20).")
+    recipients: list[str]
     request_ids: list[str]
-    arguments_hash: str = Field(description="Identifies the exact arguments, without revealing them.")
+    arguments_hash: str
     detail: str | None = None
+
+
+class RefusalView(View):
+    minute: str
+    tool: str
+    guard: str
+    count: int
 
 
 class AuditLogOutput(ToolOutput):
@@ -75,6 +84,11 @@ class AuditLogOutput(ToolOutput):
     cut_advice: ClassVar[str] = "ask for fewer (limit) or for a shorter period (since)."
 
     entries: list[AuditEntry]
+    refused: list[RefusalView] = Field(default_factory=list, description="Refused calls, counted per minute.")
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 @tool(
@@ -83,22 +97,24 @@ class AuditLogOutput(ToolOutput):
     toolset=Toolset.ACCOUNT,
     kind=Kind.READ,
     open_world=False,
-    description="""Recent writes and sends through this server, newest first: tool, outcome, masked
-    recipients, request ids, and the guard that refused a call. Local; no request to eSputnik.""",
+    description="""Recent writes and sends through this server, newest first (tool, outcome, target, masked
+    recipients, request ids), and refused calls counted per guard and minute. Local; no request to
+    eSputnik.""",
     example={"limit": 5},
 )
 async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[AuditLogOutput]:
     if ctx.state is None:
         raise ToolFailure("this server keeps no audit log")
     since = datetime.fromisoformat(params.since).timestamp() if params.since else None
-    records = ctx.state.audit(since=since, limit=params.limit)
+    records = await ctx.state.audit(since=since, limit=params.limit, tool=params.tool, outcome=params.outcome)
+    refusals = [] if params.outcome else await ctx.state.refusals(since=since, tool=params.tool)
     out = AuditLogOutput(
         entries=[
             AuditEntry(
-                time=datetime.fromtimestamp(r.at, UTC).isoformat(timespec="seconds"),
+                time=_utc(r.at),
                 tool=r.tool,
                 outcome=r.outcome,
-                guard=r.guard,
+                target=r.target,
                 recipient_count=r.recipient_count,
                 recipients=list(r.recipients),
                 request_ids=list(r.request_ids),
@@ -106,6 +122,15 @@ async def get_audit_log(params: AuditLogInput, ctx: ToolContext) -> Result[Audit
                 detail=r.detail,
             )
             for r in records
-        ]
+        ],
+        refused=[
+            RefusalView(minute=_utc(r.minute * 60), tool=r.tool, guard=r.guard, count=r.count)
+            for r in refusals[: params.limit]
+        ],
     )
-    return Result(lambda o: f"{len(o.entries)} audit entries, newest first", out)
+    return Result(_audit_summary, out)
+
+
+def _audit_summary(out: AuditLogOutput) -> str:
+    refused = sum(r.count for r in out.refused)
+    return f"{len(out.entries)} audit entries, newest first" + (f"; {refused} refused calls" if refused else "")

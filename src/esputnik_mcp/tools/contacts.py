@@ -20,6 +20,7 @@ from esputnik_mcp.toolkit.params import (
     ResponseFormat,
     exactly_one,
 )
+from esputnik_mcp.toolkit.render import quoted
 from esputnik_mcp.toolkit.views import ContactsPage, ContactView, field_names, page_summary
 from esputnik_mcp.toolspec import Kind, Toolset
 
@@ -155,7 +156,8 @@ async def get_contact(params: GetContactInput, ctx: ToolContext) -> Result[Conta
     except NotFoundError:
         raise ToolFailure(f"contact {contact_id} not found") from None
     view = ContactView.of(contact, "detailed", names)
-    who = " ".join(n for n in (view.first_name, view.last_name) if n) or "(no name)"
+    name = " ".join(n for n in (view.first_name, view.last_name) if n)
+    who = quoted(name) if name else "(no name)"
     reach = ", ".join(v for v in (view.email, view.phone) if v)
     in_segments = len(view.segments or [])
     summary = f"contact {contact.id}: {who}" + (f" <{reach}>" if reach else "")

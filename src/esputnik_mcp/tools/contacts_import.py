@@ -15,11 +15,11 @@ from esputnik_mcp.api.limits import CONTACTS_PER_BULK
 from esputnik_mcp.api.models import BulkOptions, BulkUpdateResult, ChannelType, ContactInput, DedupeOn, ImportStatus
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure, ToolInput, ToolOutput, tool
 from esputnik_mcp.toolkit.bulk import RequestView, counted, request_view
-from esputnik_mcp.toolkit.contact import ContactFields, check_custom_fields
+from esputnik_mcp.toolkit.contact import ContactFields, check_custom_fields, contact_labels
 from esputnik_mcp.toolkit.failures import describe_api_error
 from esputnik_mcp.toolkit.params import CustomFieldId, EventTypeKey, ImportSessionId, SegmentName
 from esputnik_mcp.toolkit.views import View
-from esputnik_mcp.toolspec import Kind, Toolset
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
 
 BULK_MAX_CONTACTS = 100_000  # a bound on one call; 34 requests of 3000
 WAIT_SECONDS = 50  # the longest a call waits for imports; MCP clients commonly time out at 60 s
@@ -191,11 +191,41 @@ def _request_view(chunk: ChunkOutcome[ContactInput, BulkUpdateResult], refused: 
     return view
 
 
+async def plan_import(params: BulkUpsertInput, ctx: ToolContext) -> SendPlan | None:
+    """With an event for new contacts, an import reaches each new contact through that event's
+    workflow: the allowlist holds for every contact given."""
+    if params.event_key_for_new_contacts is None:
+        return None
+    return SendPlan(
+        channel="event",
+        audience=Audience(recipients=contact_labels(*params.contacts)),
+        content=f"event {params.event_key_for_new_contacts} for new contacts",
+        content_key=f"import:{params.event_key_for_new_contacts}",
+        indirect=True,
+        ledger=False,
+    )
+
+
+def _import_target(params: BulkUpsertInput) -> str:
+    parts = [f"upsert {len(params.contacts)} contacts matched on {params.dedupe_on.value}"]
+    if params.segments:
+        parts.append(f"add to segments {', '.join(params.segments)}")
+    if params.remove_from_segments:
+        parts.append(f"remove from segments {', '.join(params.remove_from_segments)}")
+    if params.restore_deleted:
+        parts.append("restore deleted")
+    if params.event_key_for_new_contacts:
+        parts.append(f"event {params.event_key_for_new_contacts} for new contacts")
+    return "; ".join(parts)
+
+
 @tool(
     "bulk_upsert_contacts",
     title="Add or update many contacts",
     toolset=Toolset.CONTACTS,
     kind=Kind.WRITE,
+    plan_send=plan_import,
+    target=_import_target,
     description=f"""Create or update up to {BULK_MAX_CONTACTS} contacts, into or out of segments by name;
     eSputnik imports them in the background, {CONTACTS_PER_BULK} per request: wait=true follows the imports
     (≤ {WAIT_SECONDS} s), else get_import_status.""",

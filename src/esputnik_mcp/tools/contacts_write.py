@@ -12,11 +12,12 @@ from esputnik_mcp.api.contacts import check_event_key
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.models import Group
 from esputnik_mcp.toolkit.base import ConfirmableInput, Result, ToolContext, ToolFailure, ToolOutput, tool
-from esputnik_mcp.toolkit.contact import ContactFields, check_custom_fields
+from esputnik_mcp.toolkit.contact import ContactFields, check_custom_fields, contact_labels
 from esputnik_mcp.toolkit.failures import describe_api_error
 from esputnik_mcp.toolkit.params import ContactId, ExternalCustomerId, SegmentName, exactly_one
+from esputnik_mcp.toolkit.render import quoted
 from esputnik_mcp.toolkit.views import SegmentView
-from esputnik_mcp.toolspec import Kind, Toolset
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
 
 # --- upsert_contact ----------------------------------------------------------------------------
 
@@ -62,11 +63,19 @@ async def _static_segments(ctx: ToolContext, names: Sequence[str]) -> list[Group
     return found
 
 
+def _upsert_target(params: UpsertContactInput) -> str:
+    who = f"contact with external id {params.external_customer_id}" if params.external_customer_id else "contact"
+    fields = f", {len(params.fields)} custom fields" if params.fields else ""
+    segments = f", added to segments {', '.join(params.segments)}" if params.segments else ""
+    return f"upsert {who}{fields}{segments}"
+
+
 @tool(
     "upsert_contact",
     title="Add or update a contact",
     toolset=Toolset.CONTACTS,
     kind=Kind.WRITE,
+    target=_upsert_target,
     description="""Create a contact, or update the one with the same external id or channel value. The
     email counts as confirmed and no event is raised (signups: subscribe_contact). One write, plus a
     lookup and an attach per segment.""",
@@ -89,7 +98,7 @@ async def upsert_contact(params: UpsertContactInput, ctx: ToolContext) -> Result
     summary = f"contact {contact_id} saved ({params.label()})"
     if added:
         out.segments_added = added
-        summary += "; added to " + ", ".join(f"{s.name} ({s.id})" for s in added)
+        summary += "; added to " + ", ".join(f"{quoted(s.name)} ({s.id})" for s in added)
     if errors:
         out.segment_errors = errors
         summary += f"; NOT added to {len(errors)} segment(s): see segment_errors"
@@ -136,6 +145,7 @@ def _erase_warning(params: DeleteContactInput) -> str | None:
     kind=Kind.WRITE,
     destructive=True,
     irreversible=_erase_warning,
+    target=lambda p: f"{'erase (GDPR)' if p.erase else 'delete'} {p.target()}",
     description="""Delete one contact by contact_id or external_customer_id; bulk_upsert_contacts
     restore_deleted brings it back. erase=true removes it and its data for good. One request.""",
     example={"contact_id": 100003},
@@ -193,12 +203,27 @@ class SubscribeContactOutput(ToolOutput):
     event: str = Field(description="The event eSputnik raised.")
 
 
+async def plan_subscription(params: SubscribeContactInput, ctx: ToolContext) -> SendPlan:
+    """A subscription raises subscribeFromApi, whose workflow usually emails the contact: the
+    allowlist holds for the addresses it gives."""
+    return SendPlan(
+        channel="event",
+        audience=Audience(recipients=contact_labels(params)),
+        content="subscription",
+        content_key="subscribe",
+        indirect=True,
+        ledger=False,
+    )
+
+
 @tool(
     "subscribe_contact",
     title="Subscribe a contact (double opt-in)",
     toolset=Toolset.CONTACTS,
     kind=Kind.WRITE,
     idempotent=False,
+    plan_send=plan_subscription,
+    target=lambda p: "subscribe contact" + (f" (form {p.form_type})" if p.form_type else ""),
     description="""Sign a contact up as a signup form does: a new email stays unconfirmed until the contact
     confirms, and the event subscribeFromApi (or subscribeUpdateFromApi) usually starts a confirmation
     email. One write; do not repeat it.""",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -9,7 +11,8 @@ from pydantic import Field
 from esputnik_mcp.api.events import CONTACT_PARAMS, event_contact
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure, ToolInput, ToolOutput, tool
 from esputnik_mcp.toolkit.params import EventTypeKey
-from esputnik_mcp.toolspec import Kind, Toolset
+from esputnik_mcp.toolkit.recipients import external_label
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
 
 # eSputnik's v2 event has no key field of its own (v1 had keyValue); key_value travels as this param.
 KEY_VALUE_PARAM = "keyValue"
@@ -33,6 +36,7 @@ class GenerateEventInput(ToolInput):
             description="Sent as the parameter keyValue (v2 events have no key field); it names no contact.",
         ),
     ] = None
+    allow_duplicate: bool = Field(default=False, description="Repeat an identical event of the last day.")
 
 
 class EventOutput(ToolOutput):
@@ -42,17 +46,8 @@ class EventOutput(ToolOutput):
     params: int = Field(description="Parameters the event carried.")
 
 
-@tool(
-    "generate_event",
-    title="Generate an event",
-    toolset=Toolset.EVENTS,
-    kind=Kind.WRITE,
-    idempotent=False,
-    description="""Record a custom event (e.g. cartAbandoned) for one contact named in params; it can start
-    workflows that message real people, so it is never repeated automatically. At most 20 kB.""",
-    example={"event_type_key": "cartAbandoned", "params": {"email": "olena@example.com", "cartTotal": 59.9}},
-)
-async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result[EventOutput]:
+def _event(params: GenerateEventInput) -> tuple[dict[str, Any], tuple[str, Any]]:
+    """The event's parameters as they are sent (key_value folded in), and the one naming the contact."""
     event_params = dict(params.params)
     if params.key_value is not None:
         given = event_params.get(KEY_VALUE_PARAM)
@@ -66,6 +61,47 @@ async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result
             + ", ".join(CONTACT_PARAMS)
             + " (key_value does not name anyone)"
         )
+    return event_params, contact
+
+
+def _contact_label(name: str, value: Any) -> str:
+    """The contact an event addresses, as the guards read it: its email or phone, else its id."""
+    text = str(value).strip()
+    if name.lower() == "externalcustomerid":
+        return external_label(text)
+    if name.lower() == "contactid":
+        return f"contact:{text}"
+    return text.lower()
+
+
+async def plan_event(params: GenerateEventInput, ctx: ToolContext) -> SendPlan:
+    """An event reaches its contact through the workflows it starts: the allowlist and the duplicate
+    ledger (the same event, contact and payload within a day) hold for it."""
+    event_params, (name, value) = _event(params)
+    payload = json.dumps(event_params, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return SendPlan(
+        channel="event",
+        audience=Audience(recipients=(_contact_label(name, value),)),
+        content=f"event {params.event_type_key}",
+        content_key="event:" + hashlib.sha256(f"{params.event_type_key}\x1f{payload}".encode()).hexdigest(),
+        indirect=True,
+    )
+
+
+@tool(
+    "generate_event",
+    title="Generate an event",
+    toolset=Toolset.EVENTS,
+    kind=Kind.WRITE,
+    idempotent=False,
+    plan_send=plan_event,
+    target=lambda p: f"event {p.event_type_key}",
+    description="""Record a custom event (e.g. cartAbandoned) for one contact named in params; it can start
+    workflows that message real people. The same event within a day is refused. At most 20 kB.""",
+    example={"event_type_key": "cartAbandoned", "params": {"email": "olena@example.com", "cartTotal": 59.9}},
+)
+async def generate_event(params: GenerateEventInput, ctx: ToolContext) -> Result[EventOutput]:
+    event_params, contact = _event(params)
     await ctx.client.events.generate(params.event_type_key, event_params)
     out = EventOutput(
         event_type_key=params.event_type_key,

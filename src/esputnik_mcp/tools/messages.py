@@ -153,6 +153,10 @@ class ManageUnsubscribesInput(ToolInput):
     action: Literal["unsubscribe", "resubscribe"]
     emails: Annotated[list[Email], Field(min_length=1, max_length=1000)]
 
+    def target(self) -> str:
+        """What the call changes, for the audit log (the addresses are personal: counted, not named)."""
+        return f"{self.action} {len(self.emails)} email addresses"
+
 
 class UnsubscribesOutput(ToolOutput):
     action: str
@@ -165,6 +169,7 @@ class UnsubscribesOutput(ToolOutput):
     toolset=Toolset.MESSAGING,
     kind=Kind.WRITE,
     destructive=True,
+    target=ManageUnsubscribesInput.target,
     description="""Put up to 1000 email addresses on the unsubscribed list (no more bulk email to them; other
     channels go on), or take them off it: resubscribe only people who asked for email again.""",
     example={"action": "unsubscribe", "emails": ["leaving@example.com"]},

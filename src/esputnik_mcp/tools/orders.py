@@ -23,8 +23,9 @@ from esputnik_mcp.toolkit.params import (
     ExternalOrderId,
     Phone,
 )
+from esputnik_mcp.toolkit.recipients import external_label
 from esputnik_mcp.toolkit.views import View
-from esputnik_mcp.toolspec import Kind, Toolset
+from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
 
 MAX_ORDERS = 10_000
 
@@ -136,12 +137,35 @@ def _failed_views(orders: list[Order], chunk: ChunkOutcome[OrderInput, list[Fail
     return views
 
 
+async def plan_orders(params: AddOrdersInput, ctx: ToolContext) -> SendPlan:
+    """Each order raises an order event whose workflow can message its customer: the allowlist holds
+    for every customer named."""
+    customers: dict[str, None] = {}
+    for order in params.orders:
+        label = (order.email or order.phone or "").lower() or external_label(order.external_customer_id or "")
+        customers[label] = None
+    return SendPlan(
+        channel="event",
+        audience=Audience(recipients=tuple(customers)),
+        content="order events",
+        content_key="orders",
+        indirect=True,
+        ledger=False,
+    )
+
+
+def _ids(values: list[str], shown: int = 20) -> str:
+    return ", ".join(values[:shown]) + (f" and {len(values) - shown} more" if len(values) > shown else "")
+
+
 @tool(
     "add_orders",
     title="Add or update orders",
     toolset=Toolset.ORDERS,
     kind=Kind.WRITE,
     idempotent=False,
+    plan_send=plan_orders,
+    target=lambda p: f"add or update {len(p.orders)} orders: {_ids([o.external_order_id for o in p.orders])}",
     description=f"""Add up to {MAX_ORDERS} orders, or update those with a known external_order_id, for revenue
     and RFM reports ({ORDERS_PER_REQUEST} per request). Each raises an order event (e.g. orderDELIVERED)
     whose workflows can message the customer.""",
@@ -263,6 +287,7 @@ class DeleteOrdersOutput(ToolOutput):
     kind=Kind.WRITE,
     destructive=True,
     irreversible=describe_window_deletion,
+    target=lambda p: describe_window_deletion(p) or f"delete orders {_ids(p.external_order_ids or [])}",
     description=f"""Delete orders by external_order_ids (one request each), or every order dated in a window
     of at most {ORDER_DELETE_WINDOW_HOURS} h (date_from, date_to). eSputnik deletes them shortly after; it
     cannot be undone.""",

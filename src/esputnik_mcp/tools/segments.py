@@ -138,6 +138,12 @@ class MembershipInput(ToolInput):
         exactly_one({"contact_ids": self.contact_ids, "external_customer_ids": self.external_customer_ids})
         return self
 
+    def target(self) -> str:
+        """What the call changes, for the audit log."""
+        members = self.members()
+        shown = ", ".join(map(str, members[:20])) + (" …" if len(members) > 20 else "")
+        return f"{self.action} {len(members)} contacts, segment {self.segment_id}: {shown}"
+
     def members(self) -> list[int] | list[str]:
         """The ids given, without repeats, in their order."""
         if self.contact_ids is not None:
@@ -160,6 +166,7 @@ class MembershipOutput(ToolOutput):
     toolset=Toolset.SEGMENTS,
     kind=Kind.WRITE,
     destructive=True,
+    target=MembershipInput.target,
     description=f"""Add contacts to a static segment or take them out, by contact_ids or
     external_customer_ids ({SEGMENT_IDS_PER_REQUEST} per request). Dynamic segments follow their conditions
     and cannot be changed.""",

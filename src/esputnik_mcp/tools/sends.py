@@ -28,6 +28,7 @@ from esputnik_mcp.toolkit.params import (
     channel_locator,
     exactly_one,
 )
+from esputnik_mcp.toolkit.recipients import contact_label, external_label, known_as
 from esputnik_mcp.toolkit.sending import Addressee, SendOutput, SendReport, text_start
 from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
 
@@ -83,11 +84,13 @@ def _digest(*parts: str | None) -> str:
 
 
 async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
+    sender = params.sender or ctx.settings.email_sender
     return SendPlan(
         channel="email",
         audience=Audience(recipients=(params.to,)),
         content=params.subject,
-        content_key=_digest(params.sender, params.subject, params.html, params.text),
+        content_key=_digest(sender, params.subject, params.html, params.text),
+        message_key=_digest(sender, params.subject),
     )
 
 
@@ -145,7 +148,7 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
         channel="sms",
         audience=Audience(recipients=(params.phone,)),
         content=text_start(params.text),
-        content_key=_digest(params.sender, params.text),
+        content_key=_digest(params.sender or ctx.settings.sms_sender, params.text),
     )
 
 
@@ -209,9 +212,9 @@ class PreparedRecipient(ToolInput):
     @property
     def label(self) -> str:
         if self.contact_id is not None:
-            return f"contact:{self.contact_id}"
+            return contact_label(self.contact_id)
         if self.external_customer_id is not None:
-            return f"external:{self.external_customer_id}"
+            return external_label(self.external_customer_id)
         return self.locator or ""
 
 
@@ -242,9 +245,16 @@ class SendPreparedMessageInput(SendInput):
 
 
 async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> SendPlan:
+    people = params.recipients
+    aliases = await known_as(
+        ctx,
+        params.channel,
+        [r.contact_id for r in people if r.contact_id is not None],
+        [r.external_customer_id for r in people if r.external_customer_id is not None],
+    )
     return SendPlan(
         channel=params.channel,
-        audience=Audience(recipients=tuple(r.label for r in params.recipients)),
+        audience=Audience(recipients=tuple(r.label for r in people), known_as=aliases),
         content=f"template {params.message_id}",
         content_key=f"template:{params.message_id}",
     )
@@ -259,7 +269,8 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
     recipients_param="recipients",
     description=f"""Send a stored message (id from list_message_templates) on its channel to up to
     {{max_recipients}} recipients, each with its own template params ({SMARTSEND_RECIPIENTS} per request).
-    Reaches real people and costs money. Returns a request_id per recipient.""",
+    Reaches real people and costs money; recipients named by contact or external id cost a lookup.
+    Returns a request_id per recipient.""",
     example={
         "message_id": 3001,
         "channel": "email",
