@@ -5,14 +5,9 @@ holds across both. eSputnik is the sandbox, served on its own in a third process
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from tests.conftest import PostgresDatabase
+from tests.server.processes import environment, free_port, process
 
 pytestmark = pytest.mark.anyio
 
@@ -32,49 +28,6 @@ TOKEN = "replica-test-token-" + "7f3c9a1e5b2d4c6e8a0f1b3d5e7c9a2b"
 STATE_KEY = secrets.token_hex(32)
 SANDBOX_KEY = "sandbox-key-for-the-replica-test"
 SEND = {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hello</p>"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESPUTNIK_")}
-    env["ESPUTNIK_DATA_DIR"] = str(tmp_path / "data")
-    env.update(settings)
-    return env
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError(f"{url} exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{url} did not come up: {log.read_text()[-2000:]}")
-
-
-@contextmanager
-def process(args: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[None]:
-    with log.open("wb") as out:
-        started = subprocess.Popen(  # noqa: S603 - our own command
-            [sys.executable, "-m", "esputnik_mcp", *args], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            wait_until_up(ready, started, log)
-            yield
-        finally:
-            started.terminate()
-            try:
-                started.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                started.kill()
 
 
 @pytest.fixture
@@ -98,6 +51,8 @@ def replicas(tmp_path: Path, postgres_url: PostgresDatabase) -> Iterator[tuple[s
         "ESPUTNIK_REQUEST_STATE_KEY": STATE_KEY,
         "ESPUTNIK_EMAIL_SENDER": '"Lumen Home" <news@lumen-home.example>',
         "ESPUTNIK_READS_PER_MINUTE": "6",
+        "ESPUTNIK_SENDS_PER_MINUTE": "100",
+        "ESPUTNIK_SENDS_PER_MINUTE_TOTAL": "100",
     }
     with ExitStack() as stack:
         stack.enter_context(
@@ -177,21 +132,22 @@ async def test_two_replicas_over_one_database_behave_as_one(replicas: tuple[str,
         assert not sent.is_error, text(sent)
         assert upstream_sends(sandbox) == 1
 
-        # identical sends through both at the same moment: one goes, whatever the replica
+        # 20 identical sends confirmed at the same moment, half through each replica: one goes
         other = {**SEND, "subject": "Summer sale"}
-        tokens = []
-        for mcp in (on_first, on_second):
+        confirmations = []
+        for mcp in (on_first, on_second) * 10:
             answer = await mcp.call_tool("send_email", other)
-            tokens.append(answer.structured_content["confirmation_required"]["confirmation_token"])  # type: ignore[index]
+            token = answer.structured_content["confirmation_required"]["confirmation_token"]  # type: ignore[index]
+            confirmations.append((mcp, token))
         results: list[CallToolResult] = []
 
         async def confirm(mcp: Client, token: str) -> None:
             results.append(await mcp.call_tool("send_email", {**other, "confirmation_token": token}))
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(confirm, on_first, tokens[0])
-            tg.start_soon(confirm, on_second, tokens[1])
-        assert sorted(r.is_error for r in results) == [False, True]
+            for mcp, token in confirmations:
+                tg.start_soon(confirm, mcp, token)
+        assert sorted(r.is_error for r in results) == [False] + [True] * 19
         assert upstream_sends(sandbox) == 2
 
         # one audit log: the sends made through the second replica are seen from the first
