@@ -151,9 +151,10 @@ class Settings(BaseSettings):
     send_confirmation: Annotated[
         Literal["auto", "elicit", "token", "off"],
         Field(
-            description="How sends and irreversible deletions are confirmed: `elicit` asks the user in the client; "
-            "`token` returns a preview and a single-use token to call again with; `auto` elicits when the client "
-            "can, else tokens; `off` sends at once (automation only)."
+            description="How a person approves sends and irreversible deletions: `elicit` on this server's approval "
+            "page (URL elicitation), else in a client form, and refuses when the client can do neither; `token` "
+            "returns a preview and a single-use token to call again with (a guard against honest mistakes only); "
+            "`auto` the strongest the client supports; `off` sends at once (automation only)."
         ),
     ] = "auto"
     max_recipients: Annotated[
@@ -234,6 +235,13 @@ class Settings(BaseSettings):
     http_stream_timeout: Annotated[
         float, Field(gt=0, le=3600, description="Seconds an idle response stream (SSE) is kept open.")
     ] = 60.0
+    public_url: Annotated[
+        str | None,
+        Field(
+            description="The address people reach `serve --http` at, e.g. `https://mcp.example.com`, for links to "
+            "the approval page. Default: the Host a request came to; over stdio, a loopback port opened on need."
+        ),
+    ] = None
     log_format: Annotated[
         Literal["text", "json"],
         Field(description="`text` lines, or `json`: one JSON object per line for log collectors."),

@@ -97,6 +97,39 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """The message as one recipient will get it, rendered with their own parameters."""
+
+    recipient: str  # name and address, as the person approving should recognise them
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
+    sms_parts: int | None = None
+    unresolved: tuple[str, ...] = ()  # template variables left without a value
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What will go out, for the person approving it: shown in the token answer, the form and the
+    approval page alike."""
+
+    channel: str
+    sender: str | None = None
+    subject: str | None = None
+    message: str | None = None  # a stored message: its id and name
+    samples: tuple[Sample, ...] = ()
+    recipients: tuple[str, ...] = ()  # the first few, with names where known
+    count: int | None = None
+    sms_encoding: str | None = None
+    sms_parts_total: int | None = None
+    balance: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+Render = Callable[[], Awaitable[Rendering]]
+
+
+@dataclass(frozen=True)
 class SendPlan:
     """What a call is about to send, known before anything leaves.
 
@@ -113,6 +146,8 @@ class SendPlan:
     message_key: str = ""  # identifies the message whatever its body: the template, or sender and subject
     indirect: bool = False
     ledger: bool = True
+    # What will go out, rendered for the person approving; asked only when someone is asked.
+    render: Render | None = field(default=None, compare=False)
 
     @property
     def message(self) -> str:

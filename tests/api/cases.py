@@ -34,6 +34,12 @@ class Ids:
     segment: int = 5  # a static segment
     email_template: int = 42
     sms_template: int = 43
+    # The client searches only email and SMS messages, so the other channels' messages are named by
+    # the sandbox demo account's ids, which serve the scripted upstream as well as any.
+    viber_template: int = 5001
+    mobilepush_template: int = 5101
+    appinbox_template: int = 5201
+    telegram_template: int = 5301
     import_session: str = "abc-123"
     external_id: str = "CUST-1001"
     text_field: int = 7  # a custom text field
@@ -112,6 +118,50 @@ def _check_page(total: int | None, count: int) -> Callable[[Any], None]:
     return check
 
 
+EMAIL_MESSAGE_REPLY = {
+    "id": 42,
+    "name": "Abandoned cart",
+    "languageCode": "en",
+    "tags": "cart",  # a one-element list sent as a string
+    "from": '"Shop" <news@shop.example>',
+    "subject": "You forgot $!data.get('itemsCount') items",
+    "htmlText": "<p>Hi $!{firstName}</p>",
+    "rawHtml": "<p>Hi $!{firstName}</p>",
+    "css": "p { color: #333; }",
+    "languages": "uk",
+    # a one-element list sent as an object
+    "translations": {"id": 42, "name": "Abandoned cart", "languageCode": "uk", "subject": "Ви забули товари"},
+    "somethingNew": "kept",
+}
+
+
+def _expect(pick: Callable[[Any], Any], expected: Any) -> Callable[[Any], None]:
+    """A check that ``pick(result)`` equals ``expected``."""
+
+    def check(result: Any) -> None:
+        assert pick(result) == expected, result
+
+    return check
+
+
+def _check_email_message(result: Any) -> None:
+    assert (result.id, result.from_, result.tags, result.css) == (
+        42,
+        '"Shop" <news@shop.example>',
+        ["cart"],
+        "p { color: #333; }",
+    )
+    assert result.languages == ["uk"]
+    assert [(t.language_code, t.subject) for t in result.translations] == [("uk", "Ви забули товари")]
+    assert result.model_extra == {"somethingNew": "kept"}
+
+
+def _check_mobilepush_message(result: Any) -> None:
+    assert (result.title, result.link, result.ttl_sec, result.sound_enabled) == ("Back", "app://p/1", 3600, True)
+    assert [(b.action_id, b.label) for b in result.buttons] == [("open", "View")]
+    assert result.images == ["https://img.example/1.jpg"]
+
+
 def build_cases(ids: Ids) -> list[Case]:
     """Every case, using ``ids`` wherever an identifier appears."""
     return [
@@ -142,6 +192,29 @@ def build_cases(ids: Ids) -> list[Case]:
                 == (125.5, 0.0, "UAH", 10, 3)
                 or _fail(r)
             ),
+        ),
+        # §3.4 sender interfaces
+        Case(
+            "senders.email",
+            lambda c: c.senders.email(),
+            "GET",
+            "/v1/interfaces/email",
+            reply_json=[
+                {"type": "email", "value": '"Shop" <news@shop.example>'},
+                {"type": "email", "value": '"Shop orders" <orders@shop.example>'},
+            ],
+            check=_expect(
+                lambda r: [(s.type, s.value) for s in r],
+                [("email", '"Shop" <news@shop.example>'), ("email", '"Shop orders" <orders@shop.example>')],
+            ),
+        ),
+        Case(
+            "senders.sms",
+            lambda c: c.senders.sms(),
+            "GET",
+            "/v1/interfaces/sms",
+            reply_json=[{"type": "sms", "value": "Shop"}],
+            check=_expect(lambda r: [(s.type, s.value) for s in r], [("sms", "Shop")]),
         ),
         # §4 contacts
         Case(
@@ -545,6 +618,90 @@ def build_cases(ids: Ids) -> list[Case]:
             query={"startindex": "1", "maxrows": "500"},
             reply_json=[{"id": 43, "name": "OTP", "from": "Shop", "text": "Code $!data.get('code')"}],
             check=lambda p: p.items[0].from_ == "Shop" or _fail(p),
+        ),
+        Case(
+            "templates.get.email",
+            lambda c: c.templates.get("email", ids.email_template),
+            "GET",
+            f"/v1/messages/email/{ids.email_template}",
+            reply_json=EMAIL_MESSAGE_REPLY,
+            check=_check_email_message,
+        ),
+        Case(
+            "templates.get.sms",
+            lambda c: c.templates.get("sms", ids.sms_template),
+            "GET",
+            f"/v1/messages/sms/{ids.sms_template}",
+            reply_json={
+                "id": 43,
+                "name": "OTP",
+                "from": "Shop",
+                "text": "Code $!data.get('code')",
+                "trackUrls": "false",
+            },
+            check=_expect(lambda r: (r.from_, r.text, r.track_urls), ("Shop", "Code $!data.get('code')", False)),
+        ),
+        Case(
+            "templates.get.viber",
+            lambda c: c.templates.get("viber", ids.viber_template),
+            "GET",
+            f"/v1/messages/viber/{ids.viber_template}",
+            reply_json={
+                "id": 44,
+                "name": "Sale",
+                "from": "Shop",
+                "text": "-20% today",
+                "img": "https://img.example/sale.jpg",
+                "caption": "Shop now",
+                "action": "https://shop.example/sale",
+                "ttlSec": "86400",
+            },
+            check=_expect(
+                lambda r: (r.from_, r.img, r.caption, r.action, r.ttl_sec),
+                ("Shop", "https://img.example/sale.jpg", "Shop now", "https://shop.example/sale", 86400),
+            ),
+        ),
+        Case(
+            "templates.get.mobilepush",
+            lambda c: c.templates.get("mobilepush", ids.mobilepush_template),
+            "GET",
+            f"/v1/messages/mobilepush/{ids.mobilepush_template}",
+            reply_json={
+                "id": 45,
+                "name": "Back in stock",
+                "title": "Back",
+                "text": "It is back",
+                "link": "app://p/1",
+                "ttlSec": 3600,
+                "soundEnabled": "true",
+                "images": "https://img.example/1.jpg",
+                "buttons": {"actionId": "open", "label": "View"},
+            },
+            check=_check_mobilepush_message,
+        ),
+        Case(
+            "templates.get.appinbox",
+            lambda c: c.templates.get("appinbox", ids.appinbox_template),
+            "GET",
+            f"/v1/messages/appinbox/{ids.appinbox_template}",
+            reply_json={"id": 46, "name": "Points", "title": "Your points", "text": "You have 120", "link": "app://l"},
+            check=_expect(lambda r: (r.title, r.text, r.link), ("Your points", "You have 120", "app://l")),
+        ),
+        Case(
+            "templates.get.telegram",
+            lambda c: c.templates.get("telegram", ids.telegram_template),
+            "GET",
+            f"/v1/messages/telegram/{ids.telegram_template}",
+            reply_json={
+                "id": 47,
+                "name": "Order status",
+                "text": "Order ${data.orderId} shipped",
+                "buttons": [{"text": "My orders", "link": "https://shop.example/orders"}],
+            },
+            check=_expect(
+                lambda r: (r.text, [(b.text, b.link) for b in r.buttons]),
+                ("Order ${data.orderId} shipped", [("My orders", "https://shop.example/orders")]),
+            ),
         ),
         # §11 events
         Case(

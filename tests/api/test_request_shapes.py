@@ -65,6 +65,7 @@ def test_every_client_method_has_a_request_case() -> None:
     client = ESputnikClient("k")
     areas = [
         "account",
+        "senders",
         "contacts",
         "custom_fields",
         "unsubscribes",

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.client.session import ElicitationFnT
@@ -64,9 +65,11 @@ async def server_with(
     api_key: str = "sandbox",
     retries: int = 2,
     store: StateStore | None = None,
+    pages: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Server]:
-    """A server on ``sandbox``; ``store`` (default: a fresh in-memory SQLite) is closed at the end."""
+    """A server on ``sandbox``; ``store`` (default: a fresh in-memory SQLite) is closed at the end.
+    With ``pages``, approval pages are served on a loopback port, as over stdio."""
     client = ESputnikClient(
         api_key,
         base_url=SANDBOX_BASE_URL,
@@ -81,7 +84,11 @@ async def server_with(
         clock=clock,
     )
     try:
-        yield Server(runtime, sandbox, clock)
+        async with anyio.create_task_group() as tasks:
+            if pages:
+                runtime.gate.desk.attach(tasks)
+            yield Server(runtime, sandbox, clock)
+            tasks.cancel_scope.cancel()
     finally:
         await client.aclose()
         await runtime.store.close()

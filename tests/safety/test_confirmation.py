@@ -121,7 +121,7 @@ async def test_elicit_mode_refuses_with_a_client_that_cannot_ask(sandbox: Sandbo
     async with server_with(sandbox, clock, send_confirmation="elicit") as server, connect(server) as mcp:
         result = await mcp.call_tool("send_email", SEND)
         assert result.is_error
-        assert "cannot show a confirmation" in text_of(result)
+        assert "can show neither an approval page nor a confirmation form" in text_of(result)
         assert server.sent(EMAIL) == 0
 
 

@@ -55,6 +55,7 @@ async def runtime() -> AsyncIterator[Runtime]:
         http_tokens=TOKEN,
         api_key=API_KEY,
         send_confirmation="token",
+        email_sender='"Lumen Home" <news@lumen-home.example>',
         log_level="DEBUG",
         log_format="json",
     )

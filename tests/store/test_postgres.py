@@ -68,7 +68,15 @@ async def test_the_store_creates_its_schema_and_keeps_its_tables_there(postgres_
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
         ).fetchall()
-    assert [name for (name,) in tables] == ["audit", "ledger", "rate_windows", "refusals", "schema_version", "tokens"]
+    assert [name for (name,) in tables] == [
+        "approvals",
+        "audit",
+        "ledger",
+        "rate_windows",
+        "refusals",
+        "schema_version",
+        "tokens",
+    ]
 
 
 async def test_a_row_locked_too_long_is_unavailable(postgres_url: PostgresDatabase) -> None:

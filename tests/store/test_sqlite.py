@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from esputnik_mcp.store import AuditRecord, Reservation, SQLiteStore, StoreUnavailable, TokenRecord
+from esputnik_mcp.store.schema import latest
 from esputnik_mcp.store.sqlite import script_statements
 
 pytestmark = pytest.mark.anyio
@@ -118,7 +119,9 @@ async def test_the_old_layout_is_brought_up_to_date(tmp_path: Path) -> None:
     finally:
         await store.close()
     with closing(sqlite3.connect(path)) as db, db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert db.execute("SELECT version FROM schema_version ORDER BY version").fetchall() == [
+            (version,) for version in range(1, latest("sqlite") + 1)
+        ]
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_key_at'").fetchone() == (0,)
 
 

@@ -88,7 +88,7 @@ async def test_send_plans_name_recipients_and_content(runtime: Runtime) -> None:
     prepared_plan = await prepared.plan_send(
         prepared.params.model_validate(
             {
-                "message_id": 42,
+                "message_id": 4001,
                 "channel": "sms",
                 "recipients": [
                     {"contact_id": 7},
@@ -101,7 +101,8 @@ async def test_send_plans_name_recipients_and_content(runtime: Runtime) -> None:
     )
     assert prepared_plan.audience.recipients == ("contact:7", "external:C-1", "+380501234567")
     assert prepared_plan.audience.known_as == {}  # neither contact exists on the demo account
-    assert (prepared_plan.content, prepared_plan.content_key) == ("template 42", "template:42")
+    assert prepared_plan.content.startswith("template 4001 ")
+    assert prepared_plan.content_key == "template:4001"
 
 
 # --- send_email ----------------------------------------------------------------------------------
@@ -486,10 +487,22 @@ async def test_results_are_matched_to_recipients_by_address_when_not_one_each(mc
     assert "get_message_status with the 1 request_ids known so far" in error_text(result)
 
 
-async def test_unknown_template_fails_every_recipient(mcp: Client, sandbox: Sandbox) -> None:
+async def test_an_unknown_template_is_refused_before_anything_is_sent(mcp: Client, sandbox: Sandbox) -> None:
     result = await mcp.call_tool(
         "send_prepared_message",
         {"message_id": 999_999, "channel": "email", "recipients": [{"locator": "olena@example.com"}]},
+    )
+    assert error_text(result) == (
+        "nothing was sent: there is no stored email message 999999 (list_message_templates shows them)"
+    )
+    assert sent(sandbox, SMARTSEND) == []
+
+
+async def test_a_template_that_vanishes_before_the_send_fails_every_recipient(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.faults.add(Fault(route=SMARTSEND, status=404, body="Message with id=3001 not found"))
+    result = await mcp.call_tool(
+        "send_prepared_message",
+        {"message_id": 3001, "channel": "email", "recipients": [{"locator": "olena@example.com"}]},
     )
     assert result.is_error
     assert result.structured_content is not None

@@ -20,6 +20,7 @@ from esputnik_mcp.api.messages import MessagesApi
 from esputnik_mcp.api.orders import OrdersApi
 from esputnik_mcp.api.retry import RetryPolicy
 from esputnik_mcp.api.segments import SegmentsApi
+from esputnik_mcp.api.senders import SendersApi
 from esputnik_mcp.api.templates import TemplatesApi
 from esputnik_mcp.api.unsubscribes import UnsubscribesApi
 
@@ -63,6 +64,7 @@ class ESputnikClient:
             observer=observer,
         )
         self.account = AccountApi(self.http)
+        self.senders = SendersApi(self.http)
         self.contacts = ContactsApi(self.http, concurrency=bulk_concurrency)
         self.custom_fields = CustomFieldsApi(self.http)
         self.unsubscribes = UnsubscribesApi(self.http)

@@ -474,6 +474,123 @@ class SmsTemplate(WireModel):
     tags: OneOrMany[str] = Field(default_factory=list)
 
 
+class Sender(WireModel):
+    """SPEC InterfaceDto: a sender the account may use as ``from``: an email sender (name and
+    address) or an SMS alpha name. ``type`` names the interface (``email``, ``sms``)."""
+
+    type: str | None = None
+    value: str | None = None
+
+
+class StoredMessage(WireModel):
+    """The fields every stored message has (SPEC Base*Message), as ``GET /v1/messages/<channel>/{id}``
+    returns it. ``languages`` and ``translations`` are there for multilingual messages only;
+    each translation is the message of its language, in the same shape without translations."""
+
+    id: int | None = None
+    name: str | None = None
+    language_code: str | None = None
+    tags: OneOrMany[str] = Field(default_factory=list)
+    subscriptions_keys: OneOrMany[str] = Field(default_factory=list)
+    languages: OneOrMany[str] = Field(default_factory=list)
+
+
+class EmailMessage(StoredMessage):
+    """SPEC BaseEmailMessage. ``raw_html`` is the HTML without styles, ``css`` the styles. The schema
+    has no plain-text part; one sent anyway stays in ``model_extra``."""
+
+    from_: str | None = Field(default=None, alias="from")
+    subject: str | None = None
+    html_text: str | None = None
+    raw_html: str | None = None
+    amp_html: str | None = None
+    css: str | None = None
+    translations: OneOrMany[EmailMessage] = Field(default_factory=list)
+
+
+class SmsMessage(StoredMessage):
+    """SPEC BaseSmsMessage."""
+
+    from_: str | None = Field(default=None, alias="from")
+    text: str | None = None
+    track_urls: bool | None = None
+    translations: OneOrMany[SmsMessage] = Field(default_factory=list)
+
+
+class ViberMessage(StoredMessage):
+    """SPEC BaseViberMessage: ``img``, ``caption`` (button text) and ``action`` (button link) come
+    together or not at all; ``sms_*`` is the SMS sent instead to a contact without Viber."""
+
+    from_: str | None = Field(default=None, alias="from")
+    text: str | None = None
+    transactional: bool | None = None
+    img: str | None = None
+    caption: str | None = None
+    action: str | None = None
+    ttl_sec: int | None = None
+    sms_fallback: bool | None = None
+    sms_sender: str | None = None
+    sms_content: str | None = None
+    translations: OneOrMany[ViberMessage] = Field(default_factory=list)
+
+
+class MobilePushButton(WireModel):
+    """SPEC MobilePushButton."""
+
+    action_id: str | None = None
+    label: str | None = None
+    ios_icon_path: str | None = None
+    link: str | None = None
+    custom_data: str | dict[str, Any] | None = None
+
+
+class MobilePushMessage(StoredMessage):
+    """SPEC BaseMobilePushMessage. ``custom_data`` is a JSON-encoded string in the schema; an
+    object is accepted too. ``subtitle`` shows on iOS only; ``images`` is a carousel."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    text: str | None = None
+    link: str | None = None
+    image_source: str | None = None
+    images: OneOrMany[str] = Field(default_factory=list)
+    custom_data: str | dict[str, Any] | None = None
+    ttl_sec: int | None = None
+    buttons: OneOrMany[MobilePushButton] = Field(default_factory=list)
+    sound_enabled: bool | None = None
+    badge_count: int | None = None
+    translations: OneOrMany[MobilePushMessage] = Field(default_factory=list)
+
+
+class AppInboxMessage(StoredMessage):
+    """SPEC BaseAppInboxMessage. ``custom_data`` as for mobile push."""
+
+    title: str | None = None
+    text: str | None = None
+    link: str | None = None
+    image_source: str | None = None
+    custom_data: str | dict[str, Any] | None = None
+    ttl_sec: int | None = None
+    translations: OneOrMany[AppInboxMessage] = Field(default_factory=list)
+
+
+class TelegramButton(WireModel):
+    """SPEC TelegramBotButton."""
+
+    text: str | None = None
+    link: str | None = None
+
+
+class TelegramMessage(StoredMessage):
+    """SPEC BaseTelegramBotMessage: only ``name`` is required, so ``text`` may be absent (an image
+    or buttons alone)."""
+
+    text: str | None = None
+    image_source: str | None = None
+    buttons: OneOrMany[TelegramButton] = Field(default_factory=list)
+    translations: OneOrMany[TelegramMessage] = Field(default_factory=list)
+
+
 # --- orders ------------------------------------------------------------------------------------
 
 

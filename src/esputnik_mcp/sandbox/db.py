@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -18,7 +18,8 @@ CREATE TABLE account (
     credit_limit_minor INTEGER NOT NULL,
     bonus_emails INTEGER NOT NULL,
     bonus_smses INTEGER NOT NULL,
-    reserved_json TEXT NOT NULL DEFAULT '{}'
+    reserved_json TEXT NOT NULL DEFAULT '{}',
+    senders_json TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE contacts (
     id INTEGER PRIMARY KEY,

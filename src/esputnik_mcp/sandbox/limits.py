@@ -40,7 +40,7 @@ RATES: Mapping[str, Rate] = {
     CONTACT_SEARCH: Rate(50, 1.0),  # DOC rate-limits: GET /v1/contacts
     CONTACT_WRITE: Rate(200, 1.0),  # SPEC addContact, updateContact, subscribeContact, contactsBulkUpdate
     EVENTS: Rate(350, 1.0),  # DOC rate-limits: POST /v2/event
-    TEMPLATE_READS: Rate(500, 3600.0),  # SPEC searchEmails, searchSms: 500 an hour
+    TEMPLATE_READS: Rate(500, 3600.0),  # SPEC searchEmails, getEmail, …: 500 an hour, searches and gets alike
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx2 as httpx
 
 from esputnik_mcp import __version__
@@ -68,7 +69,13 @@ async def open_runtime(
         runtime = Runtime(settings=settings, client=client, sandbox=sandbox, store=store)
     try:
         await runtime.gate.ready()
-        yield runtime
+        async with anyio.create_task_group() as tasks:
+            # Where an approval page is served over stdio, on a loopback port opened on first need.
+            runtime.gate.desk.attach(tasks)
+            try:
+                yield runtime
+            finally:
+                tasks.cancel_scope.cancel()
     finally:
         await client.aclose()
         await store.close()

@@ -22,18 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
 from mcp.server.mcpserver import Context
-from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
-from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from esputnik_mcp.safety.confirm import TOKEN_TTL_SECONDS, Confirmations, payload_hash
+from esputnik_mcp.safety.confirm import Confirmations, payload_hash
 from esputnik_mcp.safety.guards import RateLimits, Refusal, check_recipients, mask
 from esputnik_mcp.safety.ledger import DAY, Ledger, RecipientOutcome
 from esputnik_mcp.safety.policy import ToolPolicy
 from esputnik_mcp.server import metrics
+from esputnik_mcp.server.approvals import ApprovalDesk
 from esputnik_mcp.server.caller import CALLER
+from esputnik_mcp.server.confirmation import Confirmer, Decision, Preview, Stop
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore, StoreUnavailable
 from esputnik_mcp.toolkit.base import Result
@@ -43,39 +42,11 @@ from esputnik_mcp.toolspec import Kind, SendPlan, ToolSpec
 
 logger = logging.getLogger("esputnik_mcp.gate")
 
-CONFIRM_KEY = "confirm"
-SHOWN_RECIPIENTS = 5
 AUDITED_RECIPIENTS = 20
 # A pending reservation older than a request's deadline and this margin belongs to a send whose
 # process died: it counts as an unknown outcome.
 STALE_MARGIN = 2.0
 PRUNE_EVERY = 3600.0  # seconds between two prunings of the store
-
-
-class ConfirmAction(BaseModel):
-    """The form a user sees before a send or an irreversible deletion."""
-
-    confirm: bool = Field(description="Yes, do it")
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What a call is about to do, for the person who confirms it."""
-
-    action: str  # one line
-    recipients: list[str]  # as named in the call; a segment as its description
-    count: int = 0  # how many people it reaches at most
-
-
-@dataclass(frozen=True)
-class Stop:
-    """The gate stops the call: an isError result with this message (and structured detail)."""
-
-    message: str
-    structured: dict[str, Any] | None = None
-
-
-Decision = Stop | InputRequiredResult | None
 
 
 @dataclass(frozen=True)
@@ -97,6 +68,8 @@ class Gate:
     rates: RateLimits = field(init=False)
     ledger: Ledger = field(init=False)
     confirmations: Confirmations = field(init=False)
+    desk: ApprovalDesk = field(init=False)
+    confirmer: Confirmer = field(init=False)
     _opened: bool = field(default=False, init=False)
     _opening: anyio.Lock = field(default_factory=anyio.Lock, init=False)
     _pruned_at: float = field(default=0.0, init=False)
@@ -115,6 +88,8 @@ class Gate:
         )
         self.ledger = Ledger(self.store, stale_after=self.stale_after, clock=self.clock)
         self.confirmations = Confirmations(self.store, clock=self.clock)
+        self.desk = ApprovalDesk(self.store, public_url=self.settings.public_url, clock=self.clock)
+        self.confirmer = Confirmer(self.settings, self.confirmations, self.desk, clock=self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: StateStore, *, clock: Callable[[], float] = time.time) -> Gate:
@@ -168,11 +143,9 @@ class Gate:
         limited = await self._guards(plan, allow_duplicate) if plan is not None else None
         if limited is not None:
             return await self._refuse(spec, limited, plan)
-        preview = self._preview(spec, params, plan)
-        if preview is not None and self.settings.send_confirmation != "off":
-            decision = await self._confirm(spec, params, preview, ctx)
-            if decision is not None:
-                return Admission(decision, plan)
+        held = await self._ask(spec, params, plan, ctx)
+        if held is not None:
+            return held
         if plan is None or not plan.ledger:
             return Admission(None, plan)
         reservation, refusal_ = await self.ledger.reserve(spec.name, plan, allow_duplicate=allow_duplicate)
@@ -180,11 +153,31 @@ class Gate:
             return await self._refuse(spec, refusal_, plan)
         return Admission(None, plan, reservation)
 
+    async def _ask(
+        self, spec: ToolSpec, params: BaseModel, plan: SendPlan | None, ctx: Context[Any, Any] | None
+    ) -> Admission | None:
+        """Ask the person when the call needs it; None once it may go ahead. Only a send that goes
+        ahead counts as a send for the rate limit: its preview does not."""
+        preview = await self._preview(spec, params, plan)
+        if preview is not None and self.settings.send_confirmation != "off":
+            decision = await self.confirmer.confirm(spec, params, preview, ctx)
+            if isinstance(decision, Stop):
+                return await self._stopped(spec, decision, plan)
+            if decision is not None:
+                return Admission(decision, plan)
+        if spec.kind is Kind.SEND:
+            limited = await self.rates.check(Kind.SEND, CALLER.get())
+            if limited is not None:
+                return await self._refuse(spec, limited, plan)
+        return None
+
     async def _policy_and_rates(self, spec: ToolSpec) -> Refusal | None:
+        """The policy, then the call rate: a send is counted as a read until it goes ahead (its
+        preview costs reads, not a send)."""
         reason = self.policy.refusal(spec)
         if reason is not None:
             return Refusal("policy", reason)
-        return await self.rates.check(spec.kind, CALLER.get())
+        return await self.rates.check(Kind.READ if spec.kind is Kind.SEND else spec.kind, CALLER.get())
 
     async def _guards(self, plan: SendPlan, allow_duplicate: bool) -> Refusal | None:
         """The recipient cap and allowlist, then the ledger: all before anyone is asked."""
@@ -201,89 +194,31 @@ class Gate:
         await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard=refusal.guard)
         return Admission(Stop(refusal.message), plan)
 
-    @staticmethod
-    def _preview(spec: ToolSpec, params: BaseModel, plan: SendPlan | None) -> Preview | None:
+    async def _stopped(self, spec: ToolSpec, stop: Stop, plan: SendPlan | None) -> Admission:
+        if stop.guard is not None:
+            metrics.record_refusal(stop.guard)
+            await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard=stop.guard)
+        return Admission(stop, plan)
+
+    async def _preview(self, spec: ToolSpec, params: BaseModel, plan: SendPlan | None) -> Preview | None:
+        """What the person confirming sees; None when the call needs no confirmation. The rendering
+        of what will go out is asked for only here, and only when confirmation is on."""
         if plan is not None and spec.kind is Kind.SEND:
             audience = plan.audience
             shown = list(audience.recipients) + [s.describe() for s in audience.segments]
+            off = self.settings.send_confirmation == "off"
+            rendering = await plan.render() if plan.render is not None and not off else None
             return Preview(
-                f"send {plan.channel} to {audience.describe()}: {plan.content}", shown, audience.size or len(shown)
+                f"send {plan.channel} to {audience.describe()}: {plan.content}",
+                shown,
+                audience.size or len(shown),
+                rendering,
             )
         if spec.irreversible is not None:
             sentence = spec.irreversible(params)
             if sentence:
                 return Preview(sentence, [])
         return None
-
-    async def _confirm(
-        self, spec: ToolSpec, params: BaseModel, preview: Preview, ctx: Context[Any, Any] | None
-    ) -> Decision:
-        mode = self.settings.send_confirmation
-        can_elicit = ctx is not None and _client_elicits(ctx)
-        if mode == "elicit" and not can_elicit:
-            message = (
-                "not done: ESPUTNIK_SEND_CONFIRMATION=elicit but this client cannot show a confirmation form; "
-                "use a client with elicitation, or set it to token"
-            )
-            return await self._stop(spec, "confirmation", message)
-        digest = payload_hash(spec.name, params.model_dump(mode="json"))
-        if ctx is not None and can_elicit and mode in ("elicit", "auto"):
-            answer = await self._elicit(ctx, spec, preview, digest)
-            if isinstance(answer, InputRequiredResult):
-                return answer
-            if answer:
-                return None
-            return await self._stop(spec, "confirmation", f"not done: the user declined to {preview.action}")
-        return await self._by_token(spec, params, preview, digest)
-
-    async def _stop(self, spec: ToolSpec, guard: str, message: str) -> Stop:
-        metrics.record_refusal(guard)
-        await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard=guard)
-        return Stop(message)
-
-    async def _by_token(self, spec: ToolSpec, params: BaseModel, preview: Preview, digest: str) -> Decision:
-        """Without a token: a preview and a token bound to ``digest``; with one: go ahead if it
-        confirms exactly this call."""
-        token = getattr(params, "confirmation_token", None)
-        if not token:
-            issued, _ = await self.confirmations.issue(spec.name, digest)
-            await self.store.count_refusal(minute=int(self.clock() // 60), tool=spec.name, guard="confirmation")
-            return Stop(
-                _token_preview(spec, preview, issued),
-                {
-                    "confirmation_required": {
-                        "tool": spec.name,
-                        "action": preview.action,
-                        "recipient_count": preview.count,
-                        "recipients": preview.recipients[:SHOWN_RECIPIENTS],
-                        "confirmation_token": issued,
-                        "expires_in_seconds": int(TOKEN_TTL_SECONDS),
-                    }
-                },
-            )
-        refusal = await self.confirmations.redeem(token, spec.name, digest)
-        if refusal is not None:
-            return await self._stop(spec, refusal.guard, refusal.message)
-        return None
-
-    async def _elicit(
-        self, ctx: Context[Any, Any], spec: ToolSpec, preview: Preview, digest: str
-    ) -> bool | InputRequiredResult:
-        message = _elicit_message(spec, preview)
-        if ctx.protocol_version is not None and is_version_at_least(ctx.protocol_version, "2026-07-28"):
-            responses = ctx.input_responses or {}
-            answer = responses.get(CONFIRM_KEY)
-            # The answer counts only for the very payload it was asked about (state sealed by the SDK).
-            if isinstance(answer, ElicitResult) and ctx.request_state == digest:
-                return _accepted(answer.action, answer.content)
-            request = ElicitRequest(
-                params=ElicitRequestFormParams(
-                    message=message, requested_schema=render_elicitation_schema(ConfirmAction)
-                )
-            )
-            return InputRequiredResult(input_requests={CONFIRM_KEY: request}, request_state=digest)
-        outcome = await ctx.elicit(message, ConfirmAction)
-        return isinstance(outcome, AcceptedElicitation) and outcome.data.confirm
 
     # --- after the call ------------------------------------------------------------------------
 
@@ -352,46 +287,6 @@ def policy_for(settings: Settings) -> ToolPolicy:
         toolsets=settings.toolsets,
         include=settings.tools,
         exclude=settings.exclude_tools,
-    )
-
-
-def _client_elicits(ctx: Context[Any, Any]) -> bool:
-    try:
-        capabilities = ctx.client_capabilities
-    except ValueError:  # no request context
-        return False
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
-
-
-def _accepted(action: str, content: dict[str, Any] | None) -> bool:
-    return action == "accept" and content is not None and content.get("confirm") is True
-
-
-def _elicit_message(spec: ToolSpec, preview: Preview) -> str:
-    lines = [f"{spec.title}: {preview.action}."]
-    if preview.recipients:
-        shown = ", ".join(preview.recipients[:SHOWN_RECIPIENTS])
-        more = len(preview.recipients) - SHOWN_RECIPIENTS
-        lines.append(f"Recipients: {shown}" + (f" and {more} more" if more > 0 else "") + ".")
-    lines.append("Confirm to go ahead; decline and nothing happens.")
-    return " ".join(lines)
-
-
-def _token_preview(spec: ToolSpec, preview: Preview, token: str) -> str:
-    shown = ""
-    if preview.recipients:
-        more = len(preview.recipients) - SHOWN_RECIPIENTS
-        shown = (
-            " Recipients: "
-            + ", ".join(preview.recipients[:SHOWN_RECIPIENTS])
-            + (f" and {more} more" if more > 0 else "")
-            + "."
-        )
-    return (
-        f"NOT DONE YET - confirmation required. {spec.name} would {preview.action}.{shown} Show this to the user; "
-        f"if they agree, call {spec.name} again with exactly the same arguments plus "
-        f'confirmation_token="{token}" (valid once, for 10 minutes).'
     )
 
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esputnik_mcp import __version__
 from esputnik_mcp.server import metrics
+from esputnik_mcp.server.approvals import REQUEST_BASE, request_base
 from esputnik_mcp.server.caller import CALLER, fingerprint
 from esputnik_mcp.server.runtime import Runtime
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from esputnik_mcp.settings import Settings
 
 MCP_PATH = "/mcp"
+APPROVAL_PREFIX = "/approve/"
 HEALTH_PATH = "/health"
 METRICS_PATH = "/metrics"
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
@@ -134,7 +136,9 @@ class BearerAuth:
         return caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self._open_paths:
+        if scope["type"] != "http" or scope["path"] in self._open_paths or scope["path"].startswith(APPROVAL_PREFIX):
+            # The approval page is opened by a person's browser, which has no token: the secret in
+            # its URL is what grants it.
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -219,8 +223,27 @@ def bearer_tokens(settings: Settings, *, host: str, dev_no_auth: bool) -> list[s
     return tokens
 
 
+class RequestBase:
+    """ASGI middleware: while a request is served, :data:`REQUEST_BASE` holds the scheme and host it
+    came to, so that links to the approval page point where the client reached this server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reset = REQUEST_BASE.set(request_base(scope))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            REQUEST_BASE.reset(reset)
+
+
 def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth: bool = False) -> ASGIApp:
-    """The ASGI app serving ``server`` over stateless streamable HTTP at ``/mcp``."""
+    """The ASGI app serving ``server`` over stateless streamable HTTP at ``/mcp``, and the approval
+    pages at ``/approve/...``."""
     settings = runtime.settings
     tokens = bearer_tokens(settings, host=host, dev_no_auth=dev_no_auth)
     metrics.enable()
@@ -239,6 +262,8 @@ def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth
 
     server.custom_route(HEALTH_PATH, methods=["GET"])(health)
     server.custom_route(METRICS_PATH, methods=["GET"])(scrape)
+    for route in runtime.gate.desk.routes():
+        server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
 
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -247,8 +272,8 @@ def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth
         host=host,
     )
     if dev_no_auth:
-        return app
-    return BearerAuth(app, tokens, open_paths=frozenset({HEALTH_PATH}))
+        return RequestBase(app)
+    return RequestBase(BearerAuth(app, tokens, open_paths=frozenset({HEALTH_PATH})))
 
 
 def server_config(

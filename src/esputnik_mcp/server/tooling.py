@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from esputnik_mcp.api import AmbiguousOutcomeError, ESputnikError
 from esputnik_mcp.server import metrics
-from esputnik_mcp.server.gate import Admission, Gate, Stop
+from esputnik_mcp.server.confirmation import Stop
+from esputnik_mcp.server.gate import Admission, Gate
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import StoreUnavailable
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure

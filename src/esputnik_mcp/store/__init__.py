@@ -1,5 +1,5 @@
-"""State the server owns: the duplicate-send ledger, confirmation tokens, the audit log and rate
-counters, in SQLite (one host) or PostgreSQL (several replicas).
+"""State the server owns: the duplicate-send ledger, confirmation tokens, approvals, the audit log
+and rate counters, in SQLite (one host) or PostgreSQL (several replicas).
 
 ``PostgresStore`` is imported on first use only: psycopg is an optional extra, and a server started
 over stdio with SQLite never loads it.
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from esputnik_mcp.store.base import (
+    ApprovalRecord,
+    ApprovalStatus,
     AuditRecord,
     EntryKind,
     LedgerEntry,
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from esputnik_mcp.store.postgres import PostgresStore
 
 __all__ = [
+    "ApprovalRecord",
+    "ApprovalStatus",
     "AuditRecord",
     "EntryKind",
     "LedgerEntry",

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from esputnik_mcp.store.base import LedgerEntry, Reservation, Settlement
+from esputnik_mcp.store.base import ApprovalRecord, LedgerEntry, Reservation, Settlement
 
 # The columns of a ledger row, in the order of LedgerEntry's fields.
 LEDGER_COLUMNS = "key, kind, tool, channel, recipient, content_key, status, request_id, at, reservation"
@@ -44,6 +44,22 @@ def ledger_entry(row: Sequence[Any]) -> LedgerEntry:
         request_id=request_id,
         at=float(at),
         reservation=reservation,
+    )
+
+
+def approval_record(row: Sequence[Any]) -> ApprovalRecord:
+    """An approval row, its columns in the order of ApprovalRecord's fields."""
+    approval_id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at = row
+    return ApprovalRecord(
+        id=approval_id,
+        tool=tool,
+        payload_hash=payload_hash,
+        caller=caller,
+        preview=preview,
+        status=status,
+        created_at=float(created_at),
+        expires_at=float(expires_at),
+        decided_at=None if decided_at is None else float(decided_at),
     )
 
 

@@ -1,5 +1,5 @@
-"""The state store: what the server owns — the send ledger, confirmation tokens, the audit log, rate
-counters. SQLite (one host, zero set-up) and PostgreSQL (several replicas) implement one async
+"""The state store: what the server owns — the send ledger, confirmation tokens, approvals, the audit
+log, rate counters. SQLite (one host, zero set-up) and PostgreSQL (several replicas) implement one async
 interface; every operation that must not race is one atomic statement or transaction in the store,
 never a read followed by a write in Python.
 
@@ -68,6 +68,29 @@ class TokenRecord:
     tool: str
     payload_hash: str
     expires_at: float
+
+
+ApprovalStatus = Literal["pending", "approved", "declined", "used"]
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """A person's approval of one exact call, asked on the approval page.
+
+    ``id`` is a hash of the secret in the page's URL (the secret itself is never stored). The
+    approval is bound to the tool, the hash of its exact arguments and the caller; it is single-use
+    and expires. ``preview`` is the JSON the page shows (what will go out), kept until it expires.
+    """
+
+    id: str
+    tool: str
+    payload_hash: str
+    caller: str
+    preview: str  # JSON
+    status: ApprovalStatus
+    created_at: float
+    expires_at: float
+    decided_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +177,34 @@ class StateStore(Protocol):
         if unknown or used."""
         ...
 
+    # --- approvals (the approval page) ---------------------------------------------------------
+
+    async def put_approval(self, record: ApprovalRecord) -> None:
+        """Write the approval, replacing one of the same id (as :meth:`put_token` does), so that
+        writing it again after an error that hid whether it was written is harmless."""
+        ...
+
+    async def approval(self, approval_id: str) -> ApprovalRecord | None:
+        """The approval with this id, whatever its status; None if unknown (or pruned)."""
+        ...
+
+    async def pending_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        """The newest approval of this exact call by this caller that is still ``pending`` or
+        ``approved`` and not expired at ``now`` (so that a repeated call reuses its page)."""
+        ...
+
+    async def decide_approval(self, approval_id: str, *, approved: bool, now: float) -> ApprovalRecord | None:
+        """Record the person's decision, in one statement: only a ``pending`` approval not expired
+        at ``now`` changes (to ``approved`` or ``declined``). The record after the change, or None
+        when nothing changed (unknown, expired, or already decided)."""
+        ...
+
+    async def use_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        """Spend the ``approved``, unexpired approval of this exact call by this caller, in one
+        statement (it becomes ``used``): what the call needs to go ahead, once. None when there is
+        none."""
+        ...
+
     # --- the audit log -------------------------------------------------------------------------
 
     async def append_audit(self, record: AuditRecord) -> None: ...
@@ -189,7 +240,8 @@ class StateStore(Protocol):
     async def prune(self, *, audit_before: float, ledger_before: float, now: float) -> None:
         """Delete audit records and refusal counts from before ``audit_before`` (a minute of counts
         once it has wholly passed), settled ledger entries (``sent``, ``unknown``, ``failed``) from
-        before ``ledger_before``, tokens expired at ``now``, and rate windows that are over.
+        before ``ledger_before``, tokens expired at ``now``, approvals expired at ``now`` (whatever
+        their status: expired, none can be decided or used any more), and rate windows that are over.
 
         ``take`` is given window numbers, not times, so a window is known to be over once a later
         window of the same bucket has been counted: each bucket keeps its latest window only.

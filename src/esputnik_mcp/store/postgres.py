@@ -11,6 +11,7 @@ password is never shown: not in ``repr``, not in any message.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -31,12 +32,14 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
 from esputnik_mcp.store import schema
 from esputnik_mcp.store._common import (
     SETTLED,
+    approval_record,
     in_key_order,
     ledger_entry,
     minute_of,
     settlements_in_key_order,
 )
 from esputnik_mcp.store.base import (
+    ApprovalRecord,
     AuditRecord,
     LedgerEntry,
     Outcome,
@@ -85,6 +88,55 @@ _SETTLE = """
 UPDATE ledger AS l SET status = s.status, request_id = s.request_id, at = %(now)s
 FROM unnest(%(keys)s::text[], %(statuses)s::text[], %(request_ids)s::text[]) AS s(key, status, request_id)
 WHERE l.key = s.key AND l.reservation = %(reservation)s
+"""
+
+_PUT_APPROVAL = """
+INSERT INTO approvals AS a (id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at)
+VALUES (
+    %(id)s, %(tool)s, %(payload_hash)s, %(caller)s, %(preview)s, %(status)s, %(created_at)s, %(expires_at)s,
+    %(decided_at)s
+)
+ON CONFLICT (id) DO UPDATE SET
+    tool = EXCLUDED.tool, payload_hash = EXCLUDED.payload_hash, caller = EXCLUDED.caller, preview = EXCLUDED.preview,
+    status = EXCLUDED.status, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+    decided_at = EXCLUDED.decided_at
+"""
+
+_APPROVAL = """
+SELECT id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at FROM approvals
+WHERE id = %s
+"""
+
+_PENDING_APPROVAL = """
+SELECT id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at FROM approvals
+WHERE tool = %(tool)s AND payload_hash = %(payload_hash)s AND caller = %(caller)s
+    AND status IN ('pending', 'approved') AND expires_at > %(now)s
+ORDER BY created_at DESC, id DESC LIMIT 1
+"""
+
+# Concurrent decisions on one row queue on its lock; each re-reads the row the one before committed,
+# which is no longer pending: exactly one of them changes it.
+_DECIDE_APPROVAL = """
+UPDATE approvals SET status = %(status)s, decided_at = %(now)s
+WHERE id = %(id)s AND status = 'pending' AND expires_at > %(now)s
+RETURNING id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at
+"""
+
+# The subquery picks the newest approval in the statement's snapshot. The UPDATE's own WHERE repeats
+# the whole condition because PostgreSQL re-checks that WHERE, not the subquery, on the latest version
+# of a row whose lock it had to wait for. Of concurrent uses of one approval exactly one spends it; the
+# others get None, even if an older approval of the same call is left (refusing is the safe side).
+_USE_APPROVAL = """
+UPDATE approvals SET status = 'used'
+WHERE tool = %(tool)s AND payload_hash = %(payload_hash)s AND caller = %(caller)s AND status = 'approved'
+    AND expires_at > %(now)s
+    AND id = (
+        SELECT id FROM approvals
+        WHERE tool = %(tool)s AND payload_hash = %(payload_hash)s AND caller = %(caller)s AND status = 'approved'
+            AND expires_at > %(now)s
+        ORDER BY created_at DESC, id DESC LIMIT 1
+    )
+RETURNING id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at
 """
 
 _AUDIT_COLUMNS = sql.SQL(
@@ -403,6 +455,35 @@ class PostgresStore:
             row = await cursor.fetchone()
         return TokenRecord(*row) if row else None
 
+    # --- approvals (the approval page) ---------------------------------------------------------
+
+    async def put_approval(self, record: ApprovalRecord) -> None:
+        async with self._connection() as conn:
+            await conn.execute(_PUT_APPROVAL, dataclasses.asdict(record))
+
+    async def approval(self, approval_id: str) -> ApprovalRecord | None:
+        return await self._one_approval(_APPROVAL, (approval_id,))
+
+    async def pending_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        call = {"tool": tool, "payload_hash": payload_hash, "caller": caller, "now": now}
+        return await self._one_approval(_PENDING_APPROVAL, call)
+
+    async def decide_approval(self, approval_id: str, *, approved: bool, now: float) -> ApprovalRecord | None:
+        decision = {"id": approval_id, "status": "approved" if approved else "declined", "now": now}
+        return await self._one_approval(_DECIDE_APPROVAL, decision)
+
+    async def use_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        call = {"tool": tool, "payload_hash": payload_hash, "caller": caller, "now": now}
+        return await self._one_approval(_USE_APPROVAL, call)
+
+    async def _one_approval(
+        self, query: LiteralString, params: Sequence[Any] | dict[str, Any]
+    ) -> ApprovalRecord | None:
+        """The one approval a statement gives, if any."""
+        async with self._connection() as conn:
+            row = await (await conn.execute(query, params)).fetchone()
+        return approval_record(row) if row else None
+
     # --- the audit log -------------------------------------------------------------------------
 
     async def append_audit(self, record: AuditRecord) -> None:
@@ -478,4 +559,5 @@ class PostgresStore:
                 "DELETE FROM ledger WHERE status = ANY(%s::text[]) AND at < %s", (list(SETTLED), ledger_before)
             )
             await conn.execute("DELETE FROM tokens WHERE expires_at <= %s", (now,))
+            await conn.execute("DELETE FROM approvals WHERE expires_at <= %s", (now,))
             await conn.execute(_PRUNE_RATE_WINDOWS)

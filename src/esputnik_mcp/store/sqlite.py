@@ -12,6 +12,7 @@ reported as :class:`StoreUnavailable` rather than stalling a tool call.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -27,12 +28,14 @@ import anyio.to_thread
 from esputnik_mcp.store import schema
 from esputnik_mcp.store._common import (
     SETTLED,
+    approval_record,
     in_key_order,
     ledger_entry,
     minute_of,
     settlements_in_key_order,
 )
 from esputnik_mcp.store.base import (
+    ApprovalRecord,
     AuditRecord,
     LedgerEntry,
     Outcome,
@@ -81,6 +84,48 @@ WHERE key IN (SELECT value FROM json_each(?)) ORDER BY at DESC, key
 """
 
 _SETTLE = "UPDATE ledger SET status = ?, request_id = ?, at = ? WHERE key = ? AND reservation = ?"
+
+_PUT_APPROVAL = """
+INSERT INTO approvals (id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at)
+VALUES (:id, :tool, :payload_hash, :caller, :preview, :status, :created_at, :expires_at, :decided_at)
+ON CONFLICT (id) DO UPDATE SET
+    tool = excluded.tool, payload_hash = excluded.payload_hash, caller = excluded.caller, preview = excluded.preview,
+    status = excluded.status, created_at = excluded.created_at, expires_at = excluded.expires_at,
+    decided_at = excluded.decided_at
+"""
+
+_APPROVAL = """
+SELECT id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at FROM approvals
+WHERE id = ?
+"""
+
+_PENDING_APPROVAL = """
+SELECT id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at FROM approvals
+WHERE tool = :tool AND payload_hash = :payload_hash AND caller = :caller AND status IN ('pending', 'approved')
+    AND expires_at > :now
+ORDER BY created_at DESC, id DESC LIMIT 1
+"""
+
+_DECIDE_APPROVAL = """
+UPDATE approvals SET status = :status, decided_at = :now
+WHERE id = :id AND status = 'pending' AND expires_at > :now
+RETURNING id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at
+"""
+
+# The whole condition is in the UPDATE's own WHERE, not only in the subquery that picks the newest:
+# a row is spent only if it is still approved when it is written.
+_USE_APPROVAL = """
+UPDATE approvals SET status = 'used'
+WHERE tool = :tool AND payload_hash = :payload_hash AND caller = :caller AND status = 'approved'
+    AND expires_at > :now
+    AND id = (
+        SELECT id FROM approvals
+        WHERE tool = :tool AND payload_hash = :payload_hash AND caller = :caller AND status = 'approved'
+            AND expires_at > :now
+        ORDER BY created_at DESC, id DESC LIMIT 1
+    )
+RETURNING id, tool, payload_hash, caller, preview, status, created_at, expires_at, decided_at
+"""
 
 _AUDIT_COLUMNS = "at, tool, arguments_hash, outcome, recipient_count, recipients, request_ids, guard, detail, target"
 
@@ -131,6 +176,30 @@ def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T
         _rollback(db)
         raise
     return result
+
+
+def _one_approval(cursor: sqlite3.Cursor) -> ApprovalRecord | None:
+    """The one approval a statement gives, if any. Every row is fetched, so that an UPDATE ...
+    RETURNING has run to its end, and committed, when this returns."""
+    rows = cursor.fetchall()
+    return approval_record(rows[0]) if rows else None
+
+
+def _enter_wal(db: sqlite3.Connection, wait: float) -> None:
+    """Put the file in WAL mode, trying again for up to ``wait`` seconds while it is busy. A new file
+    is converted by the first process that gets to it; another one opening it at that moment may be
+    refused at once, without its busy timeout (SQLite's way out of a deadlock between the two)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", -1) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+        else:
+            return
 
 
 def _audit_record(row: Sequence[Any]) -> AuditRecord:
@@ -219,7 +288,7 @@ class SQLiteStore:
                 )
                 db.execute(f"PRAGMA busy_timeout = {round(self._busy_timeout * 1000)}")
                 if self._path != MEMORY:
-                    db.execute("PRAGMA journal_mode = WAL")
+                    _enter_wal(db, self._busy_timeout)
                 self._migrate(db)
             except BaseException as exc:
                 if db is not None:
@@ -365,6 +434,27 @@ class SQLiteStore:
 
         return await self._run(work)
 
+    # --- approvals (the approval page) ---------------------------------------------------------
+
+    async def put_approval(self, record: ApprovalRecord) -> None:
+        row = dataclasses.asdict(record)
+        await self._run(lambda db: db.execute(_PUT_APPROVAL, row))
+
+    async def approval(self, approval_id: str) -> ApprovalRecord | None:
+        return await self._run(lambda db: _one_approval(db.execute(_APPROVAL, (approval_id,))))
+
+    async def pending_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        call = {"tool": tool, "payload_hash": payload_hash, "caller": caller, "now": now}
+        return await self._run(lambda db: _one_approval(db.execute(_PENDING_APPROVAL, call)))
+
+    async def decide_approval(self, approval_id: str, *, approved: bool, now: float) -> ApprovalRecord | None:
+        decision = {"id": approval_id, "status": "approved" if approved else "declined", "now": now}
+        return await self._run(lambda db: _one_approval(db.execute(_DECIDE_APPROVAL, decision)))
+
+    async def use_approval(self, *, tool: str, payload_hash: str, caller: str, now: float) -> ApprovalRecord | None:
+        call = {"tool": tool, "payload_hash": payload_hash, "caller": caller, "now": now}
+        return await self._run(lambda db: _one_approval(db.execute(_USE_APPROVAL, call)))
+
     # --- the audit log -------------------------------------------------------------------------
 
     async def append_audit(self, record: AuditRecord) -> None:
@@ -444,6 +534,7 @@ class SQLiteStore:
                 (*SETTLED, ledger_before),
             )
             db.execute("DELETE FROM tokens WHERE expires_at <= ?", (now,))
+            db.execute("DELETE FROM approvals WHERE expires_at <= ?", (now,))
             db.execute(_PRUNE_RATE_WINDOWS)
 
         await self._run(lambda db: _write(db, work))

@@ -28,9 +28,11 @@ from esputnik_mcp.toolkit.params import (
     channel_locator,
     exactly_one,
 )
+from esputnik_mcp.toolkit.preview import Person, balance, check_sender, render_stored, sample, stored_message, who
 from esputnik_mcp.toolkit.recipients import contact_label, external_label, known_as
 from esputnik_mcp.toolkit.sending import Addressee, SendOutput, SendReport, text_start
-from esputnik_mcp.toolspec import Audience, Kind, SendPlan, Toolset
+from esputnik_mcp.toolkit.sms_parts import sms_parts
+from esputnik_mcp.toolspec import Audience, Kind, Rendering, SendPlan, Toolset
 
 # --- send_email ----------------------------------------------------------------------------------
 
@@ -83,14 +85,41 @@ def _digest(*parts: str | None) -> str:
     return "sha256:" + hashlib.sha256(joined.encode()).hexdigest()
 
 
-async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
+def _sender_for(params: SendEmailInput, ctx: ToolContext) -> str:
     sender = params.sender or ctx.settings.email_sender
+    if not sender:
+        raise ToolFailure(
+            'no email sender: pass sender (one of the account\'s senders, e.g. "Shop" <news@shop.example>) '
+            "or set ESPUTNIK_EMAIL_SENDER"
+        )
+    return sender
+
+
+async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
+    sender = _sender_for(params, ctx)
+    await check_sender(ctx, "email", sender)
+
+    async def rendering() -> Rendering:
+        shown, _ = await who(ctx, Person(params.to, address=params.to))
+        html = params.html if params.html is not None else html_from_text(params.text or "")
+        one = sample(shown, subject=params.subject, html=html, text=params.text)
+        return Rendering(
+            channel="email",
+            sender=sender,
+            subject=params.subject,
+            samples=(one,),
+            recipients=(shown,),
+            count=1,
+            balance=await balance(ctx),
+        )
+
     return SendPlan(
         channel="email",
         audience=Audience(recipients=(params.to,)),
         content=params.subject,
         content_key=_digest(sender, params.subject, params.html, params.text),
         message_key=_digest(sender, params.subject),
+        render=rendering,
     )
 
 
@@ -106,12 +135,7 @@ async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
     example={"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hello</p>"},
 )
 async def send_email(params: SendEmailInput, ctx: ToolContext) -> Result[SendOutput]:
-    sender = params.sender or ctx.settings.email_sender
-    if not sender:
-        raise ToolFailure(
-            'no email sender: pass sender (one of the account\'s senders, e.g. "Shop" <news@shop.example>) '
-            "or set ESPUTNIK_EMAIL_SENDER"
-        )
+    sender = _sender_for(params, ctx)
     email = EmailInput(
         from_=sender,
         subject=params.subject,
@@ -143,12 +167,40 @@ class SendSmsInput(SendInput):
     external_request_id: ExternalRequestId | None = None
 
 
+def _sms_sender(params: SendSmsInput, ctx: ToolContext) -> str:
+    sender = params.sender or ctx.settings.sms_sender
+    if not sender:
+        raise ToolFailure(
+            "no SMS sender: pass sender (one of the account's SMS alpha names) or set ESPUTNIK_SMS_SENDER"
+        )
+    return sender
+
+
 async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
+    sender = _sms_sender(params, ctx)
+    await check_sender(ctx, "sms", sender)
+
+    async def rendering() -> Rendering:
+        shown, _ = await who(ctx, Person(params.phone, address=params.phone))
+        one = sample(shown, text=params.text, sms=True)
+        parts = sms_parts(params.text)
+        return Rendering(
+            channel="sms",
+            sender=sender,
+            samples=(one,),
+            recipients=(shown,),
+            count=1,
+            sms_encoding=parts.encoding,
+            sms_parts_total=parts.parts,
+            balance=await balance(ctx),
+        )
+
     return SendPlan(
         channel="sms",
         audience=Audience(recipients=(params.phone,)),
         content=text_start(params.text),
-        content_key=_digest(params.sender or ctx.settings.sms_sender, params.text),
+        content_key=_digest(sender, params.text),
+        render=rendering,
     )
 
 
@@ -163,11 +215,7 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
     example={"phone": "+380501234567", "text": "Your code is 1234"},
 )
 async def send_sms(params: SendSmsInput, ctx: ToolContext) -> Result[SendOutput]:
-    sender = params.sender or ctx.settings.sms_sender
-    if not sender:
-        raise ToolFailure(
-            "no SMS sender: pass sender (one of the account's SMS alpha names) or set ESPUTNIK_SMS_SENDER"
-        )
+    sender = _sms_sender(params, ctx)
     sms = SmsInput(
         from_=sender,
         text=params.text,
@@ -245,6 +293,7 @@ class SendPreparedMessageInput(SendInput):
 
 
 async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> SendPlan:
+    message = await stored_message(ctx, params.channel, params.message_id)
     people = params.recipients
     aliases = await known_as(
         ctx,
@@ -252,11 +301,21 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
         [r.contact_id for r in people if r.contact_id is not None],
         [r.external_customer_id for r in people if r.external_customer_id is not None],
     )
+    persons = [
+        Person(r.label, r.params, r.contact_id, r.external_customer_id, r.locator or aliases.get(r.label))
+        for r in people
+    ]
+
+    async def rendering() -> Rendering:
+        return await render_stored(ctx, params.channel, params.message_id, message, persons, sender=params.from_name)
+
+    name = f" {message.name!r}" if message is not None and message.name else ""
     return SendPlan(
         channel=params.channel,
         audience=Audience(recipients=tuple(r.label for r in people), known_as=aliases),
-        content=f"template {params.message_id}",
+        content=f"template {params.message_id}{name}",
         content_key=f"template:{params.message_id}",
+        render=rendering,
     )
 
 

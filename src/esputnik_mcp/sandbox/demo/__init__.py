@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from esputnik_mcp.sandbox.demo.content import (
     ADDRESS_BOOK,
+    APPINBOX_TEMPLATES,
     BARE_ORGANISATION,
     BIRTHDAY,
     CITY,
@@ -31,6 +32,7 @@ from esputnik_mcp.sandbox.demo.content import (
     INTERESTS,
     LOCALES,
     LTV,
+    MOBILEPUSH_TEMPLATES,
     ORDER_STATUSES,
     ORGANISATION,
     POINTS,
@@ -39,8 +41,11 @@ from esputnik_mcp.sandbox.demo.content import (
     SMS_FROM,
     SMS_TEMPLATES,
     STATIC_SEGMENTS,
+    TELEGRAM_TEMPLATES,
     TIER,
     TIERS,
+    VIBER_FROM,
+    VIBER_TEMPLATES,
     Locale,
 )
 from esputnik_mcp.sandbox.domain import account, messaging
@@ -356,6 +361,14 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
             messaging.add_template(state, "email", {**body, "from": EMAIL_FROM})
         for body in SMS_TEMPLATES:
             messaging.add_template(state, "sms", {**body, "from": SMS_FROM})
+        for body in VIBER_TEMPLATES:
+            messaging.add_template(state, "viber", {**body, "from": VIBER_FROM})
+        for body in MOBILEPUSH_TEMPLATES:
+            messaging.add_template(state, "mobilepush", body)
+        for body in APPINBOX_TEMPLATES:
+            messaging.add_template(state, "appinbox", body)
+        for body in TELEGRAM_TEMPLATES:
+            messaging.add_template(state, "telegram", body)
 
 
 def load_bare(state: State) -> None:

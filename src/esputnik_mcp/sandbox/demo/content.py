@@ -1,5 +1,6 @@
-"""What the demo account holds: its organisation, custom fields, people's names by locale,
-products, segments and stored messages. :mod:`esputnik_mcp.sandbox.demo` builds the data."""
+"""What the demo account holds: its organisation and senders, custom fields, people's names by
+locale, products, segments and stored messages of every channel (personalised with Velocity, as
+eSputnik's are). :mod:`esputnik_mcp.sandbox.demo` builds the data."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from esputnik_mcp.sandbox.domain import account
+
+# The account's default senders: the sandbox's suggested defaults of send_email and send_sms.
+EMAIL_FROM = '"Lumen Home" <news@lumen-home.example>'
+SMS_FROM = "LumenHome"
+VIBER_FROM = "LumenHome"
 
 ORGANISATION = account.Organisation(
     name="Lumen Home & Garden (sandbox)",
@@ -16,9 +22,16 @@ ORGANISATION = account.Organisation(
     credit_limit=200.0,
     bonus_emails=500,
     bonus_smses=20,
-    reserved={"viber": [{"senderId": 301, "balance": 150.0, "senderName": "LumenHome"}]},
+    reserved={"viber": [{"senderId": 301, "balance": 150.0, "senderName": VIBER_FROM}]},
+    email_senders=(
+        EMAIL_FROM,
+        '"Lumen Home Orders" <orders@lumen-home.example>',
+        '"Lumen Home Support" <support@lumen-home.example>',
+    ),
+    sms_senders=(SMS_FROM, "LumenSale"),
 )
 
+# An account with no data still has the default senders, so the defaults work on either account.
 BARE_ORGANISATION = account.Organisation(
     name="Sandbox organisation",
     user_email="sandbox@example.com",
@@ -28,8 +41,9 @@ BARE_ORGANISATION = account.Organisation(
     bonus_emails=0,
     bonus_smses=0,
     reserved={},
+    email_senders=(EMAIL_FROM,),
+    sms_senders=(SMS_FROM,),
 )
-
 TIERS = ("Bronze", "Silver", "Gold", "Platinum")
 INTEREST_VALUES = ("Garden", "Kitchen", "Lighting", "Textiles", "Furniture", "Decor")
 
@@ -197,8 +211,6 @@ DYNAMIC_SEGMENTS: tuple[tuple[int, str, dict[str, Any]], ...] = (
     (2105, "Addresses at example.org", {"emailDomain": "example.org"}),
 )
 
-EMAIL_FROM = '"Lumen Home" <news@lumen-home.example>'
-SMS_FROM = "LumenHome"
 EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
     {
         "id": 3001,
@@ -237,7 +249,10 @@ EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
         "languageCode": "en",
         "tags": ["order", "transactional"],
         "subject": "Order $!data.get('orderId') confirmed",
-        "htmlText": ("<p>Thank you, $!{firstName}. Order $!data.get('orderId'), total $!data.get('total').</p>"),
+        "htmlText": (
+            "<p>Thank you, $!{firstName}. Order ${data.orderId}, total $!data.get('total').</p>"
+            "#if($data.deliveryDate)<p>Expected delivery: $data.deliveryDate.</p>#end"
+        ),
     },
     {
         "id": 3004,
@@ -253,7 +268,12 @@ EMAIL_TEMPLATES: tuple[dict[str, Any], ...] = (
         "languageCode": "en",
         "tags": ["newsletter"],
         "subject": "June garden picks",
-        "htmlText": "<p>Lanterns, planters and herbs for long summer evenings.</p>",
+        "htmlText": (
+            '<p class="lead">Lanterns, planters and herbs for long summer evenings.</p>'
+            "#if($data.tier == 'Gold' || $data.tier == 'Platinum')"
+            "<p>$!{firstName}, as a $data.tier member you get free delivery all June.</p>#end"
+        ),
+        "css": ".lead { font-family: Georgia, serif; color: #2f4f2f; }",
     },
     {
         "id": 3006,
@@ -287,7 +307,7 @@ SMS_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Delivery notice",
         "languageCode": "en",
         "tags": ["order"],
-        "text": "Your order $!data.get('orderId') is on its way. Track it: $!data.get('trackingUrl')",
+        "text": "Your order ${data.orderId} is on its way.#if($data.trackingUrl) Track it: $data.trackingUrl#end",
     },
     {
         "id": 4003,
@@ -302,6 +322,155 @@ SMS_TEMPLATES: tuple[dict[str, Any], ...] = (
         "languageCode": "uk",
         "tags": ["cart", "trigger"],
         "text": "Ви залишили товари на $!data.get('cartTotal') грн у кошику: $!data.get('cartUrl')",
+    },
+)
+VIBER_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 5001,
+        "name": "Order shipped (Viber)",
+        "languageCode": "en",
+        "tags": ["order", "transactional"],
+        "transactional": True,
+        "text": "$!{firstName}, your order ${data.orderId} has been shipped.#if($data.trackingUrl)"
+        " Track it: $data.trackingUrl#end",
+        "ttlSec": 86400,
+    },
+    {
+        "id": 5002,
+        "name": "Weekend garden sale (Viber)",
+        "languageCode": "en",
+        "tags": ["promo"],
+        "transactional": False,
+        "text": "$!{firstName}, -25% on planters and seed kits this weekend only."
+        " Use code $!data.get('promoCode') at checkout.",
+        "img": "https://lumen-home.example/img/viber/garden-sale.jpg",
+        "caption": "Shop the sale",
+        "action": "https://lumen-home.example/sale?utm_source=viber",
+        "ttlSec": 172800,
+        "smsFallback": True,
+        "smsSender": SMS_FROM,
+        "smsContent": "Lumen Home: -25% on planters this weekend, code $!data.get('promoCode')."
+        " lumen-home.example/sale",
+    },
+    {
+        "id": 5003,
+        "name": "Нагадування про кошик (Viber)",
+        "languageCode": "uk",
+        "tags": ["cart", "trigger"],
+        "text": "$!{firstName}, у кошику чекають товари на $!data.get('cartTotal') грн. Оформіть замовлення,"
+        " поки вони є в наявності.",
+        "img": "https://lumen-home.example/img/viber/cart.jpg",
+        "caption": "До кошика",
+        "action": "$!data.get('cartUrl')",
+        "ttlSec": 86400,
+        "translations": [
+            {
+                "languageCode": "en",
+                "text": "$!{firstName}, items worth $!data.get('cartTotal') UAH are waiting in your cart."
+                " Check out before they sell out.",
+                "caption": "Go to cart",
+            }
+        ],
+    },
+)
+MOBILEPUSH_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 5101,
+        "name": "Back in stock (push)",
+        "languageCode": "en",
+        "tags": ["trigger", "stock"],
+        "title": "Back in stock: $!data.get('productName')",
+        "text": "$!{firstName}, the item you wanted is available again#if($data.price) for ${data.price} UAH#end."
+        " Grab it before it sells out.",
+        "link": "lumenhome://product/$!data.get('sku')",
+        "imageSource": "https://lumen-home.example/img/push/back-in-stock.png",
+        "customData": '{"screen":"product","source":"back_in_stock"}',
+        "ttlSec": 86400,
+        "buttons": [
+            {"actionId": "open_product", "label": "View", "link": "lumenhome://product/$!data.get('sku')"},
+            {"actionId": "later", "label": "Later"},
+        ],
+        "soundEnabled": True,
+    },
+    {
+        "id": 5102,
+        "name": "Order delivered (push)",
+        "languageCode": "en",
+        "tags": ["order", "transactional"],
+        "title": "Order ${data.orderId} delivered",
+        "subtitle": "Lumen Home",
+        "text": "Your parcel has arrived. How did we do? Rate your order in the app.",
+        "link": "lumenhome://orders/${data.orderId}",
+        "ttlSec": 3600,
+        "badgeCount": 1,
+    },
+    {
+        "id": 5103,
+        "name": "Spring planting tips (push)",
+        "languageCode": "en",
+        "tags": ["content", "newsletter"],
+        "title": "Spring planting starts now",
+        "text": "Five herbs to plant this week, with step-by-step guides.",
+        "link": "https://lumen-home.example/blog/spring-herbs",
+        "images": [
+            "https://lumen-home.example/img/push/herbs-1.jpg",
+            "https://lumen-home.example/img/push/herbs-2.jpg",
+            "https://lumen-home.example/img/push/herbs-3.jpg",
+        ],
+    },
+)
+APPINBOX_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 5201,
+        "name": "Loyalty points update (inbox)",
+        "languageCode": "en",
+        "tags": ["loyalty"],
+        "title": "You have $!data.get('points') bonus points",
+        "text": "#if($data.tier == 'Gold' || $data.tier == 'Platinum')As a $data.tier member, your points never"
+        " expire.#{else}Collect $!data.get('pointsToGold') more points to reach Gold.#end",
+        "link": "lumenhome://loyalty",
+        "imageSource": "https://lumen-home.example/img/inbox/loyalty.png",
+        "ttlSec": 2592000,
+    },
+    {
+        "id": 5202,
+        "name": "Welcome to the app (inbox)",
+        "languageCode": "en",
+        "tags": ["welcome", "onboarding"],
+        "title": "Welcome, $!{firstName}!",
+        "text": "Here is 10% off your first order in the app: code $!data.get('promoCode').",
+        "link": "lumenhome://catalogue",
+        "customData": '{"promo":"APP10"}',
+        "translations": [
+            {
+                "languageCode": "uk",
+                "title": "Вітаємо, $!{firstName}!",
+                "text": "Знижка 10% на перше замовлення в застосунку: код $!data.get('promoCode').",
+            }
+        ],
+    },
+)
+TELEGRAM_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "id": 5301,
+        "name": "Order status (Telegram)",
+        "languageCode": "en",
+        "tags": ["order", "transactional"],
+        "text": "Order ${data.orderId}: $!data.get('status').#if($data.trackingUrl)"
+        " Track the parcel: $data.trackingUrl#end",
+        "buttons": [{"text": "My orders", "link": "https://lumen-home.example/account/orders"}],
+    },
+    {
+        "id": 5302,
+        "name": "Новинки тижня (Telegram)",
+        "languageCode": "uk",
+        "tags": ["newsletter"],
+        "text": "$!{firstName}, новинки тижня в Lumen Home: ліхтарі, пледи та насіння трав.",
+        "imageSource": "https://lumen-home.example/img/tg/new-arrivals.jpg",
+        "buttons": [
+            {"text": "Дивитися", "link": "https://lumen-home.example/new"},
+            {"text": "Кошик", "link": "https://lumen-home.example/cart"},
+        ],
     },
 )
 SITE_EVENTS = ("pageViewed", "productViewed", "cartUpdated", "productAddedToWishlist", "searchRequest")

@@ -1,23 +1,26 @@
-"""Sending email and SMS, the delivery status of what was sent, and stored messages (templates).
+"""Sending, the delivery status of what was sent, and stored messages (templates).
 
 Nothing leaves the sandbox: a send is a row in ``messages`` whose status moves on with the
 sandbox clock. Email goes ``IN_QUEUE`` → ``DELIVERED`` → ``READ``; SMS ``IN_QUEUE`` →
-``PENDING`` → ``DELIVERED``. Deterministic failures: an email address containing ``bounce``
-ends ``UNDELIVERED``; a phone number ending in ``000`` ends ``SMS_UNDELIVERED_STATE``.
-The timings and failure rules are the sandbox's own.
+``PENDING`` → ``DELIVERED``; Viber ``IN_QUEUE`` → ``PENDING`` → ``DELIVERED`` → ``READ``; mobile
+push and App Inbox ``IN_QUEUE`` → ``DELIVERED``; Telegram ``DELIVERED`` at once. Deterministic
+failures: an email address containing ``bounce`` ends ``UNDELIVERED``; a phone number ending in
+``000`` ends ``SMS_UNDELIVERED_STATE`` (``VIBER_UNDELIVERED_STATE`` for Viber); a Telegram chat id
+ending in ``000`` is ``BOT_SEND_ERROR``. The status names are the reference's (esputnik-api.md
+§7.6; mobile push and App Inbox have none there, so theirs are the email ones); the timings and
+failure rules are the sandbox's own.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from esputnik_mcp.sandbox import rules
-from esputnik_mcp.sandbox.domain import account, contacts
+from esputnik_mcp.sandbox.domain import account, contacts, velocity
 from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn
 from esputnik_mcp.sandbox.wire import prune
 
@@ -33,6 +36,8 @@ EMAIL_DELIVERED_AFTER = 5.0
 EMAIL_READ_AFTER = 60.0
 SMS_PENDING_AFTER = 2.0
 SMS_DELIVERED_AFTER = 10.0
+VIBER_READ_AFTER = 60.0
+PUSH_DELIVERED_AFTER = 2.0
 
 SENT, BOUNCE, NO_MONEY = "sent", "bounce", "no_money"
 
@@ -57,45 +62,12 @@ def sms_parts(text: str) -> int:
 
 # --- personalisation -------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(
-    r"\$(?P<quiet>!)?(?P<open>\{)?(?P<name>[A-Za-z_]\w*)(?P<gets>(?:\.get\(\s*'[^']*'\s*\))*)(?(open)\})"
-)
-_GET = re.compile(r"\.get\(\s*'([^']*)'\s*\)")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
 
 def render(template: str, variables: dict[str, Any], data: dict[str, Any]) -> str:
-    """Fill Velocity-style placeholders: ``$!data.get('key')`` (nested ``.get`` too) from the
-    send's params, ``${firstName}`` / ``$firstName`` from the contact. An unknown ``$!x``
-    renders empty and an unknown ``$x`` stays as written, as in Velocity."""
-
-    def fill(match: re.Match[str]) -> str:
-        name, gets = match["name"], _GET.findall(match["gets"] or "")
-        value: Any
-        if name == "data":
-            value = data
-            for key in gets:
-                value = value.get(key) if isinstance(value, dict) else None
-            if not gets:
-                value = None
-        else:
-            value = variables.get(name, data.get(name))
-            for key in gets:
-                value = value.get(key) if isinstance(value, dict) else None
-        if value is None:
-            return "" if match["quiet"] else match.group(0)
-        return _text(value)
-
-    return _PLACEHOLDER.sub(fill, template)
+    """Fill a template the way eSputnik's Velocity would: ``$!data.get('key')``, ``${data.key}``
+    and the like from the send's params, ``${firstName}`` / ``$firstName`` from the contact, and
+    ``#if`` blocks (see :mod:`esputnik_mcp.sandbox.domain.velocity` for what is understood)."""
+    return velocity.render(template, variables, data)
 
 
 def contact_variables(state: State, contact_id: int | None) -> dict[str, Any]:
@@ -142,7 +114,7 @@ def is_unsubscribed(state: State, email: str) -> bool:
     return row.fetchone() is not None
 
 
-def contact_for(state: State, channel: account.Channel, locator: str) -> int:
+def contact_for(state: State, channel: Literal["email", "sms"], locator: str) -> int:
     """The contact with this address or phone number, created if there is none (SPEC sendEmail,
     sendSMS: "a new contact is created if no contact with such ... exists"); created confirmed,
     like POST /v1/contact (a guess)."""
@@ -152,10 +124,46 @@ def contact_for(state: State, channel: account.Channel, locator: str) -> int:
     return contacts.create(state, ContactIn(channels=[ChannelIn(type=channel, value=locator)]))
 
 
+# The contact channel types holding a contact's address on each sending channel, in order of
+# preference. Viber reaches a phone number (a contact's viber channel, else its sms one); App Inbox
+# lives in the mobile app, so it reaches the push devices (a guess). The sandbox's contacts have no
+# Telegram subscriptions: a Telegram send names its chat id as the locator.
+ADDRESS_TYPES: dict[account.Channel, tuple[str, ...]] = {
+    "email": ("email",),
+    "sms": ("sms",),
+    "viber": ("viber", "sms"),
+    "mobilepush": ("mobilepush",),
+    "appinbox": ("mobilepush",),
+    "telegram": (),
+}
+
+
+def address_of(state: State, contact_id: int, channel: account.Channel) -> str | None:
+    """Where ``channel`` reaches contact ``contact_id``, or None if it does not."""
+    for channel_type in ADDRESS_TYPES[channel]:
+        value = contacts.channel_value(state, contact_id, channel_type)
+        if value is not None:
+            return value
+    return None
+
+
+def contact_at(state: State, channel: account.Channel, locator: str) -> int | None:
+    """The active contact ``channel`` reaches at ``locator``, or None."""
+    for channel_type in ADDRESS_TYPES[channel]:
+        found = contacts.find_by_channel(state, channel_type, locator)
+        if found is not None and contacts.is_active(state, found):
+            return found
+    return None
+
+
 def _fate(channel: account.Channel, locator: str) -> str:
     if channel == "email":
         return BOUNCE if "bounce" in locator.lower() else SENT
-    return BOUNCE if (rules.normal_phone(locator) or "").endswith("000") else SENT
+    if channel in ("sms", "viber"):
+        return BOUNCE if (rules.normal_phone(locator) or "").endswith("000") else SENT
+    if channel == "telegram":
+        return BOUNCE if locator.strip().endswith("000") else SENT
+    return SENT
 
 
 def send(state: State, out: Outgoing) -> dict[str, Any]:
@@ -196,6 +204,12 @@ def status_of(channel: str, outcome: str, elapsed: float) -> tuple[str, bool, bo
         return "NO_MONEY", False, True
     if channel == "email":
         return _email_status(outcome, elapsed)
+    if channel == "viber":
+        return _viber_status(outcome, elapsed)
+    if channel == "telegram":
+        return ("BOT_SEND_ERROR", False, True) if outcome == BOUNCE else ("DELIVERED", True, False)
+    if channel in ("mobilepush", "appinbox"):
+        return ("IN_QUEUE", False, False) if elapsed < PUSH_DELIVERED_AFTER else ("DELIVERED", True, False)
     return _sms_status(outcome, elapsed)
 
 
@@ -217,6 +231,16 @@ def _sms_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
     if outcome == BOUNCE:
         return "SMS_UNDELIVERED_STATE", False, True
     return "DELIVERED", True, False
+
+
+def _viber_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
+    """The SMS timeline with Viber's names, then read."""
+    status, delivered, failed = _sms_status(outcome, elapsed)
+    if failed:
+        return "VIBER_UNDELIVERED_STATE", False, True
+    if delivered and elapsed >= VIBER_READ_AFTER:
+        return "READ", True, False
+    return status, delivered, failed
 
 
 def statuses(state: State, request_ids: list[str]) -> list[dict[str, Any]]:
@@ -282,13 +306,37 @@ def add_template(state: State, channel: account.Channel, body: dict[str, Any]) -
 
 
 def template(state: State, template_id: int, channel: account.Channel) -> dict[str, Any] | None:
+    found = find_template(state, template_id, (channel,))
+    return None if found is None else found[1]
+
+
+def find_template(
+    state: State, template_id: int, channels: tuple[account.Channel, ...]
+) -> tuple[account.Channel, dict[str, Any]] | None:
+    """The channel and stored body of message ``template_id`` if it is a message of one of ``channels``."""
+    marks = ",".join("?" * len(channels))
     row: sqlite3.Row | None = state.conn.execute(
-        "SELECT body_json FROM templates WHERE id = ? AND channel = ?", (template_id, channel)
+        f"SELECT channel, body_json FROM templates WHERE id = ? AND channel IN ({marks})",  # noqa: S608
+        (template_id, *channels),
     ).fetchone()
     if row is None:
         return None
+    channel = next(c for c in channels if c == row["channel"])
     body: dict[str, Any] = json.loads(row["body_json"])
-    return body
+    return channel, body
+
+
+def message_json(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as ``GET /v1/messages/<channel>/{id}`` answers it (SPEC Base*Message): each
+    translation is the whole message in its language (the base's fields with the translated ones
+    over them), and ``languages`` lists the translations' language codes. Both are left out of a
+    message without translations, and ``languages`` leaves out the base language: guesses (SPEC:
+    "language codes for multilingual messages", "available for the GET method only")."""
+    base = {k: v for k, v in body.items() if k not in ("languages", "translations")}
+    translations = [{**base, **t} for t in body.get("translations", [])]
+    if not translations:
+        return base
+    return {**base, "languages": [t["languageCode"] for t in translations], "translations": translations}
 
 
 def search_templates(

@@ -1,4 +1,4 @@
-"""Account info and balance (esputnik-api.md §3)."""
+"""Account info, balance and sender interfaces (esputnik-api.md §3)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,21 @@ def balance(call: Call) -> Response:
     return json_reply(account.balance_json(call.state))
 
 
+def email_senders(call: Call) -> Response:
+    """SPEC getEmailInterfaces: an array of ``{type, value}``, one per email sender."""
+    call.params()
+    return json_reply(account.senders_json(call.state, "email"))
+
+
+def sms_senders(call: Call) -> Response:
+    """SPEC getSmsInterfaces: an array of ``{type, value}``, one per SMS alpha name."""
+    call.params()
+    return json_reply(account.senders_json(call.state, "sms"))
+
+
 ROUTES = [
     RouteSpec("GET", "/v1/account/info", account_info),
     RouteSpec("GET", "/v1/balance", balance),
+    RouteSpec("GET", "/v1/interfaces/email", email_senders),
+    RouteSpec("GET", "/v1/interfaces/sms", sms_senders),
 ]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from esputnik_mcp.sandbox import rules
 from esputnik_mcp.sandbox.domain import account, contacts, messaging, segments
 from esputnik_mcp.sandbox.limits import MAX_ROWS, SMARTSEND_RECIPIENTS, TEMPLATE_READS
-from esputnik_mcp.sandbox.routes.base import Call, RouteSpec
+from esputnik_mcp.sandbox.routes.base import Call, Handler, RouteSpec
 from esputnik_mcp.sandbox.validation import EmailIn, RecipientIn, SmartsendIn, SmsIn
 from esputnik_mcp.sandbox.wire import (
     bad_request,
@@ -136,16 +136,46 @@ def _check_recipients(recipients: list[RecipientIn]) -> list[dict[str, Any]]:
     return params
 
 
-def _resolve(call: Call, recipient: RecipientIn, channel: account.Channel) -> tuple[int, str] | dict[str, Any]:
+def _locator_problem(channel: account.Channel, locator: str) -> bool:
+    """Whether ``locator`` cannot be an address on ``channel``: an email address for email, a phone
+    number for SMS and Viber, a push token for mobile push and App Inbox, a chat id for Telegram
+    (esputnik-api.md §7.5). That a chat id is an integer is Telegram's rule; that a token has no
+    spaces is a guess."""
+    if channel == "email":
+        return not rules.email_ok(locator)
+    if channel in ("sms", "viber"):
+        return rules.normal_phone(locator) is None
+    if channel == "telegram":
+        return not locator.removeprefix("-").isdigit()
+    return not locator or any(c.isspace() for c in locator)
+
+
+def _by_locator(call: Call, channel: account.Channel, locator: str) -> tuple[int | None, str] | dict[str, Any]:
+    """(contact id, address) of a recipient named by its address. An unknown email address or phone
+    number is a new contact, as one-off sends do (SPEC sendEmail, sendSMS, sendViber); an unknown
+    push token is an ERROR result, as a token alone does not make a contact; a Telegram chat id is
+    sent to as it is, with no contact (guesses)."""
+    state = call.state
+    if _locator_problem(channel, locator):
+        return messaging.error_result(locator, f"Invalid locator for {channel}: {locator}")
+    if channel in ("email", "sms"):
+        return messaging.contact_for(state, "email" if channel == "email" else "sms", locator), locator
+    if channel == "telegram":
+        return None, locator
+    found = messaging.contact_at(state, channel, locator)
+    if found is None and channel == "viber":
+        found = messaging.contact_for(state, "sms", locator)
+    if found is None:
+        return messaging.error_result(locator, f"No contact has the push token {locator}")
+    return found, locator
+
+
+def _resolve(call: Call, recipient: RecipientIn, channel: account.Channel) -> tuple[int | None, str] | dict[str, Any]:
     """(contact id, address) of a recipient, or its ERROR result. An unknown contact is an
-    ERROR result, an unknown locator a new contact (both guesses, the latter as one-off sends do)."""
+    ERROR result, an unknown locator as :func:`_by_locator` says (guesses)."""
     state = call.state
     if recipient.locator is not None:
-        locator = recipient.locator.strip()
-        valid = rules.email_ok(locator) if channel == "email" else rules.normal_phone(locator) is not None
-        if not valid:
-            return messaging.error_result(locator, f"Invalid locator for {channel}: {locator}")
-        return messaging.contact_for(state, channel, locator), locator
+        return _by_locator(call, channel, recipient.locator.strip())
     if recipient.contactId is not None:
         contact_id: int | None = recipient.contactId
         label = str(recipient.contactId)
@@ -158,23 +188,56 @@ def _resolve(call: Call, recipient: RecipientIn, channel: account.Channel) -> tu
             contact_id = None
     if contact_id is None:
         return messaging.error_result(label, f"Contact {label} not found")
-    address = contacts.channel_value(state, contact_id, channel)
+    address = messaging.address_of(state, contact_id, channel)
     if address is None:
-        return messaging.error_result(label, f"Contact {label} has no {channel} channel")
+        what = "Telegram bot subscription" if channel == "telegram" else f"{channel} channel"
+        return messaging.error_result(label, f"Contact {label} has no {what}")
     return contact_id, address
 
 
+def _looked_up(call: Call, message_id: int, email: bool) -> tuple[account.Channel, dict[str, Any]]:
+    """The channel and body of the message a smartsend names. ``email`` is true for email and false
+    for every other channel (SPEC), so without it the id is looked up among the other channels'
+    messages and the message goes out on the channel it belongs to. That rests on message ids being
+    unique across channels, as they are in the sandbox (one id space) and are taken to be in
+    eSputnik (a guess). Not found is 404 (esputnik-api.md §7.5, [LIB])."""
+    channels: tuple[account.Channel, ...] = ("email",) if email else tuple(c for c in account.CHANNELS if c != "email")
+    found = messaging.find_template(call.state, message_id, channels)
+    if found is None:
+        raise not_found(f"Message with id={message_id} not found")
+    return found
+
+
+def _outgoing(
+    channel: account.Channel,
+    body: dict[str, Any],
+    from_name: str | None,
+    variables: dict[str, Any],
+    data: dict[str, Any],
+) -> tuple[str | None, str | None, str]:
+    """(sender, subject, content) of one recipient's message, rendered: email has a sender and a
+    subject, SMS and Viber a sender, mobile push and App Inbox a title (kept as the subject)."""
+
+    def fill(key: str) -> str:
+        return messaging.render(str(body.get(key, "")), variables, data)
+
+    if channel == "email":
+        return _with_name(str(body.get("from", "")), from_name), fill("subject"), fill("htmlText")
+    if channel in ("sms", "viber"):
+        return from_name or str(body.get("from", "")), None, fill("text")
+    if channel in ("mobilepush", "appinbox"):
+        return None, fill("title"), fill("text")
+    return None, None, fill("text")
+
+
 def smartsend(call: Call) -> Response:
-    """Send stored message ``id``; ``email: true`` names an email message, otherwise an SMS one
-    (the sandbox stores email and SMS messages; an omitted ``email`` counts as false)."""
+    """Send stored message ``id`` to each recipient on the message's channel (an omitted ``email``
+    counts as false)."""
     call.params()
     message_id = path_int(call.path["id"], "message id")
     request = parse_body(SmartsendIn, call.body)
     all_params = _check_recipients(request.recipients)
-    channel: account.Channel = "email" if request.email else "sms"
-    stored = messaging.template(call.state, message_id, channel)
-    if stored is None:
-        raise not_found(f"Message with id={message_id} not found")
+    channel, stored = _looked_up(call, message_id, bool(request.email))
     results = []
     for recipient, data in zip(request.recipients, all_params, strict=True):
         resolved = _resolve(call, recipient, channel)
@@ -187,14 +250,7 @@ def smartsend(call: Call) -> Response:
             continue
         body = messaging.version(stored, recipient.languageCode)
         variables = messaging.contact_variables(call.state, contact_id)
-        if channel == "email":
-            sender = _with_name(str(body.get("from", "")), request.fromName)
-            subject = messaging.render(str(body.get("subject", "")), variables, data)
-            content = messaging.render(str(body.get("htmlText", "")), variables, data)
-        else:
-            sender = request.fromName or str(body.get("from", ""))
-            subject = None
-            content = messaging.render(str(body.get("text", "")), variables, data)
+        sender, subject, content = _outgoing(channel, body, request.fromName, variables, data)
         out = messaging.Outgoing(
             channel=channel,
             locator=address,
@@ -228,19 +284,34 @@ def message_status(call: Call) -> Response:
 
 
 def _search(call: Call, channel: account.Channel) -> Response:
-    """SPEC searchEmails/searchSms: "a part of the message name or a tag"."""
+    """SPEC searchEmails, searchSms and the other channels' searches: "a part of the message name
+    or a tag"."""
     query = call.params("search", "startindex", "maxrows")
     start, rows = query.paging(MAX_ROWS)
     found, total = messaging.search_templates(call.state, channel, query.text("search"), start=start, rows=rows)
     return paged_reply(found, total)
 
 
-def search_email_messages(call: Call) -> Response:
-    return _search(call, "email")
+def _searcher(channel: account.Channel) -> Handler:
+    def search_messages(call: Call) -> Response:
+        return _search(call, channel)
+
+    return search_messages
 
 
-def search_sms_messages(call: Call) -> Response:
-    return _search(call, "sms")
+def _getter(channel: account.Channel) -> Handler:
+    def get_message(call: Call) -> Response:
+        """SPEC getEmail, getSms, getViberMessage, …: the message with its language versions. An
+        unknown id, or the id of another channel's message, is 404 in plain text (the wording is
+        the sandbox's, as for smartsend)."""
+        call.params()
+        message_id = path_int(call.path["id"], "message id")
+        stored = messaging.template(call.state, message_id, channel)
+        if stored is None:
+            raise not_found(f"Message with id={message_id} not found")
+        return json_reply(messaging.message_json(stored))
+
+    return get_message
 
 
 ROUTES = [
@@ -248,6 +319,9 @@ ROUTES = [
     RouteSpec("POST", "/v1/message/sms", send_sms),
     RouteSpec("POST", "/v1/message/{id}/smartsend", smartsend),
     RouteSpec("GET", "/v1/message/status", message_status),
-    RouteSpec("GET", "/v1/messages/email", search_email_messages, TEMPLATE_READS),
-    RouteSpec("GET", "/v1/messages/sms", search_sms_messages, TEMPLATE_READS),
+    *(RouteSpec("GET", f"/v1/messages/{channel}", _searcher(channel), TEMPLATE_READS) for channel in account.CHANNELS),
+    *(
+        RouteSpec("GET", f"/v1/messages/{channel}/{{id}}", _getter(channel), TEMPLATE_READS)
+        for channel in account.CHANNELS
+    ),
 ]
