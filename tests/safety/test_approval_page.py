@@ -75,6 +75,11 @@ async def test_a_send_that_would_be_refused_is_refused_before_anyone_is_asked(
             {"message_id": 4001, "channel": "email", "recipients": [{"locator": "olena@example.com"}]},
             "is a stored sms message",
         ),
+        "unknown contact": (
+            "send_prepared_message",
+            {"message_id": TEMPLATE, "channel": "email", "recipients": [{"contact_id": 999999}]},
+            "no contact with an address on email for contact:999999",
+        ),
         "unknown sender": ("send_email", {**SEND, "sender": "Nobody <nobody@elsewhere.example>"}, "is not one of"),
         "window over 24 h": (
             "delete_orders",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from esputnik_mcp.api.models import Contact
 from esputnik_mcp.sandbox import Fault, Sandbox
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
@@ -40,6 +41,28 @@ async def template_id(mcp: Client, channel: str, search: str) -> int:
     found = await call(mcp, "list_message_templates", {"channel": channel, "search": search})
     assert found.structured_content is not None
     return int(found.structured_content["templates"][0]["id"])
+
+
+async def filled_contact(runtime: Runtime, channel: str) -> Contact:
+    """A demo contact with an address on ``channel`` and an external id (search rows carry no external id)."""
+    page = await runtime.client.contacts.search(max_rows=100)
+    for item in page.items:
+        assert item.id is not None
+        if item.channel_values(channel):
+            contact = await runtime.client.contacts.get(item.id)
+            if contact.external_customer_id:
+                return contact
+    raise AssertionError(f"the demo data has no contact with {channel} and an external id among the first 100")
+
+
+async def external_id_with_email(mcp: Client, contact_ids: list[int]) -> str:
+    for contact_id in contact_ids:
+        result = await call(mcp, "get_contact", {"contact_id": contact_id})
+        assert result.structured_content is not None
+        external = result.structured_content["contact"].get("external_customer_id")
+        if external:
+            return str(external)
+    raise AssertionError("the demo data has no contact with an email and an external id")
 
 
 async def test_send_tools_are_marked_as_sends(mcp: Client) -> None:
@@ -85,22 +108,25 @@ async def test_send_plans_name_recipients_and_content(runtime: Runtime) -> None:
 
     prepared = specs["send_prepared_message"]
     assert prepared.plan_send is not None
+    contact = await filled_contact(runtime, "sms")
+    phone = "+" + "".join(ch for ch in contact.channel_values("sms")[0] if ch.isdigit())
     prepared_plan = await prepared.plan_send(
         prepared.params.model_validate(
             {
                 "message_id": 4001,
                 "channel": "sms",
                 "recipients": [
-                    {"contact_id": 7},
-                    {"external_customer_id": "C-1"},
+                    {"contact_id": contact.id},
+                    {"external_customer_id": contact.external_customer_id},
                     {"locator": "+380501234567"},
                 ],
             }
         ),
         ctx,
     )
-    assert prepared_plan.audience.recipients == ("contact:7", "external:C-1", "+380501234567")
-    assert prepared_plan.audience.known_as == {}  # neither contact exists on the demo account
+    labels = (f"contact:{contact.id}", f"external:{contact.external_customer_id}", "+380501234567")
+    assert prepared_plan.audience.recipients == labels
+    assert prepared_plan.audience.known_as == {labels[0]: phone, labels[1]: phone}  # one person, two names
     assert prepared_plan.content.startswith("template 4001 ")
     assert prepared_plan.content_key == "template:4001"
 
@@ -301,9 +327,11 @@ async def test_send_sms_refuses_without_sender_or_with_a_bad_phone(
 
 async def test_prepared_message_sends_each_recipient_as_documented(mcp: Client, sandbox: Sandbox) -> None:
     message_id = await template_id(mcp, "email", "Order confirmation")
-    contacts = await call(mcp, "search_contacts", {"limit": 50})
+    contacts = await call(mcp, "search_contacts", {"limit": 500})
     assert contacts.structured_content is not None
-    contact_id = next(c["id"] for c in contacts.structured_content["contacts"] if c.get("email"))
+    listed = contacts.structured_content["contacts"]
+    contact_id = next(c["id"] for c in listed if c.get("email"))
+    external = await external_id_with_email(mcp, [c["id"] for c in listed if c.get("email")])
     sandbox.journal.clear()
 
     result = await call(
@@ -321,7 +349,7 @@ async def test_prepared_message_sends_each_recipient_as_documented(mcp: Client, 
                     "external_request_id": "order-A-17",
                 },
                 {"contact_id": contact_id},
-                {"external_customer_id": "NO-SUCH-CUSTOMER"},
+                {"external_customer_id": external},
             ],
         },
     )
@@ -336,7 +364,7 @@ async def test_prepared_message_sends_each_recipient_as_documented(mcp: Client, 
                 "languageCode": "en",
             },
             {"contactId": contact_id},
-            {"externalCustomerId": "NO-SUCH-CUSTOMER"},
+            {"externalCustomerId": external},
         ],
         "email": True,
         "fromName": "Lumen Orders",
@@ -346,12 +374,10 @@ async def test_prepared_message_sends_each_recipient_as_documented(mcp: Client, 
     rows = {r["recipient"]: r for r in data["results"]}
     assert rows["Olena@example.com"]["status"] == "queued"
     assert rows[f"contact:{contact_id}"]["status"] == "queued"
-    assert rows["external:NO-SUCH-CUSTOMER"]["status"] == "failed"
-    assert "not found" in rows["external:NO-SUCH-CUSTOMER"]["message"]
-    assert data["results"][0]["recipient"] == "external:NO-SUCH-CUSTOMER"  # problems first
-    assert (data["queued"], data["failed"], data["unknown"]) == (2, 1, 0)
-    assert len(data["request_ids"]) == 2
-    assert not result.is_error  # partly sent: the failure is in the counts and the summary
+    assert rows[f"external:{external}"]["status"] == "queued"
+    assert (data["queued"], data["failed"], data["unknown"]) == (3, 0, 0)
+    assert len(data["request_ids"]) == 3
+    assert not result.is_error
     [message] = [m for m in sandbox.sent_messages() if m["externalRequestId"] == "order-A-17"]
     assert "A-17" in message["subject"]
 

@@ -34,8 +34,20 @@ Nothing reaches eSputnik or any real person; results are marked sandbox. Set ESP
 work a real account."""
 
 
+APPROVAL = {
+    "elicit": "Sends and irreversible deletions wait for a person: they approve on this server's approval page "
+    "(opened by your client), or in a form where the client has no pages; you cannot approve for them.",
+    "auto": "Sends and irreversible deletions wait for a person: on this server's approval page where the client "
+    "can open one, else in a form, else by a confirmation token you must show them before using it.",
+    "token": "Sends and irreversible deletions answer first with a preview and a confirmation token: show the "
+    "preview to the user and call again with the token only if they agree.",
+    "off": "Sends go out without a confirmation step (automation): be sure before you send.",
+}
+
+
 def instructions(runtime: Runtime) -> str:
-    return INSTRUCTIONS + (SANDBOX_NOTE if runtime.on_sandbox else "")
+    approval = APPROVAL[runtime.settings.send_confirmation]
+    return INSTRUCTIONS + "\n- " + approval + (SANDBOX_NOTE if runtime.on_sandbox else "")
 
 
 def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> MCPServer[Any]:

@@ -190,8 +190,15 @@ class ApprovalDesk:
         record = await self._store.approval(approval_id(secret))
         if record is None or record.expires_at <= self._clock():
             return _html(gone_page("This approval link has expired or does not exist. Nothing was sent."), 404)
+        if record.status != "pending":
+            done = {"approved": "approved", "used": "approved and used", "declined": "declined"}[record.status]
+            return _html(gone_page(f"This request was already {done}; this page cannot change it."), 409)
         if request.method == "GET":
             return _html(preview_page(json.loads(record.preview), record, form_token(secret)))
+        return await self._decide(request, record, secret)
+
+    async def _decide(self, request: Request, record: ApprovalRecord, secret: str) -> Response:
+        """The person's click: only from the page itself, only once."""
         refusal = _cross_site(request)
         if refusal is not None:
             return _html(gone_page(refusal), 403)

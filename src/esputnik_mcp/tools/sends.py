@@ -301,6 +301,13 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
         [r.contact_id for r in people if r.contact_id is not None],
         [r.external_customer_id for r in people if r.external_customer_id is not None],
     )
+    lost = [r.label for r in people if r.locator is None and r.label not in aliases]
+    if lost and params.channel in ("email", "sms", "viber"):
+        shown = ", ".join(lost[:5]) + (" …" if len(lost) > 5 else "")
+        raise ToolFailure(
+            f"nothing was sent: no contact with an address on {params.channel} for {shown} (search_contacts finds "
+            "contacts)"
+        )
     persons = [
         Person(r.label, r.params, r.contact_id, r.external_customer_id, r.locator or aliases.get(r.label))
         for r in people
