@@ -117,6 +117,80 @@ class RefusalCount:
     count: int
 
 
+@dataclass(frozen=True)
+class ActivityRecord:
+    """One activity event pushed by eSputnik's data-export webhook, as the inbox keeps it.
+
+    ``key`` is the event's identity (a hash of its message, recipient, status, time and link, made
+    by the inbox): a delivery eSputnik retries, or one that arrives twice, is stored once. The
+    address columns are normalised for lookups (email lower-cased, phone digits only); ``data`` is
+    the event as received, unknown fields included.
+    """
+
+    key: str
+    at: float  # activityDateTime, epoch seconds
+    status: str  # activityStatus: DELIVERED, UNDELIVERED, READ, CLICKED, UNSUBSCRIBED, SPAM, …
+    channel: str  # mediaType, lower case: email, sms, viber, mobilepush, webpush, appinbox, …
+    received_at: float
+    request_id: str | None = None  # iid: the sent message's id
+    external_request_id: str | None = None
+    contact_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+    message_id: int | None = None
+    message_instance_id: int | None = None
+    broadcast_id: int | None = None
+    hard_bounce: bool = False
+    data: str = "{}"  # JSON
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The latest word on whether one channel reaches one subject (``email:<address>``,
+    ``phone:<digits>`` or ``contact:<id>``): written from activity events, the newest event wins
+    whatever order they arrive in. ``suppressing`` marks a hard bounce, an unsubscribe or a spam
+    complaint; a later delivery, read or click on the same channel clears it."""
+
+    channel: str
+    subject: str
+    status: str
+    suppressing: bool
+    at: float
+    detail: str | None = None  # e.g. the bounce's statusDescription
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """Which stored events a query wants; every given criterion must hold (request ids: any of them)."""
+
+    request_ids: Sequence[str] = ()
+    external_request_id: str | None = None
+    contact_id: int | None = None
+    email: str | None = None  # normalised as stored
+    phone: str | None = None  # normalised as stored
+    statuses: Sequence[str] = ()
+    channel: str | None = None
+    broadcast_id: int | None = None
+    since: float | None = None  # at >= since
+    until: float | None = None  # at < until
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """Stored events, newest first (``at`` then ``key``, both descending)."""
+
+    records: list[ActivityRecord]
+    total: int  # events matching the filter, across all pages
+    counts: dict[str, int]  # matching events per status, across all pages
+    after: tuple[float, str] | None  # position of the last record, when more follow; pass it back as ``after``
+
+
+@dataclass(frozen=True)
+class InboxStats:
+    events: int
+    last_received_at: float | None
+
+
 class StateStore(Protocol):
     """Every method may raise :class:`StoreUnavailable`."""
 
@@ -235,9 +309,34 @@ class StateStore(Protocol):
         than ``limit`` are counted there, atomically; False (and nothing counted) when it is full."""
         ...
 
+    # --- the webhook inbox ---------------------------------------------------------------------
+
+    async def add_activity(self, records: Sequence[ActivityRecord], marks: Sequence[Mark]) -> int:
+        """Store the events and the marks in one transaction, all or none: an event whose key is
+        already stored is left as it is; a mark replaces the stored mark of its channel and subject
+        only when it is newer (``at`` greater, or equal and suppressing), so that a replayed or
+        reordered delivery leaves the newest word in place. How many events were new."""
+        ...
+
+    async def activity(
+        self, query: ActivityFilter, *, limit: int, after: tuple[float, str] | None = None
+    ) -> ActivityPage:
+        """Events matching ``query``, newest first, at most ``limit``, starting after position ``after``."""
+        ...
+
+    async def marks(self, channel: str, subjects: Sequence[str]) -> list[Mark]:
+        """The stored marks of these subjects on ``channel`` (any number of subjects)."""
+        ...
+
+    async def inbox_stats(self) -> InboxStats:
+        """How many events are stored and when the last delivery arrived."""
+        ...
+
     # --- retention -----------------------------------------------------------------------------
 
-    async def prune(self, *, audit_before: float, ledger_before: float, now: float) -> None:
+    async def prune(
+        self, *, audit_before: float, ledger_before: float, now: float, activity_before: float | None = None
+    ) -> None:
         """Delete audit records and refusal counts from before ``audit_before`` (a minute of counts
         once it has wholly passed), settled ledger entries (``sent``, ``unknown``, ``failed``) from
         before ``ledger_before``, tokens expired at ``now``, approvals expired at ``now`` (whatever
@@ -246,5 +345,7 @@ class StateStore(Protocol):
         ``take`` is given window numbers, not times, so a window is known to be over once a later
         window of the same bucket has been counted: each bucket keeps its latest window only.
         ``pending`` entries are never pruned: :meth:`expire_pending` turns them ``unknown`` first.
+        With ``activity_before``, inbox events dated (``at``) before it and marks from before it that do
+        not suppress are deleted; suppressing marks are kept (a hard-bounced address stays held back).
         """
         ...
