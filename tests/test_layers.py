@@ -23,17 +23,31 @@ MAY_IMPORT: dict[str, set[str]] = {
     "toolspec": set(),
     "api": {"api"},
     "store": {"store"},
+    "inbox": {"inbox", "api", "store"},
     "settings": {"paths"},
     "safety": {"safety", "toolspec", "store"},
     "sandbox": {"sandbox", "paths"},
-    "toolkit": {"toolkit", "toolspec", "api", "settings", "store", "paths"},
+    "toolkit": {"toolkit", "toolspec", "api", "settings", "store", "inbox", "paths"},
     "tools": {"tools", "toolkit", "toolspec", "api"},
-    "server": {"server", "tools", "toolkit", "toolspec", "safety", "api", "store", "settings", "sandbox", "paths"},
+    "server": {
+        "server",
+        "tools",
+        "toolkit",
+        "toolspec",
+        "safety",
+        "api",
+        "store",
+        "inbox",
+        "settings",
+        "sandbox",
+        "paths",
+    },
 }
 # Third-party packages a part must not import: the API client, the store, the safety layer, the tool
 # spec and the sandbox work without MCP.
 MUST_NOT_IMPORT: dict[str, set[str]] = {
-    part: {"mcp", "mcp_types"} for part in ("api", "store", "safety", "toolspec", "sandbox", "paths", "settings")
+    part: {"mcp", "mcp_types"}
+    for part in ("api", "store", "inbox", "safety", "toolspec", "sandbox", "paths", "settings")
 }
 
 

@@ -7,6 +7,7 @@ The README's settings table is generated from the field descriptions below
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -188,8 +189,9 @@ class Settings(BaseSettings):
     state_db: Annotated[
         str | None,
         Field(
-            description="SQLite file of the send ledger, confirmation tokens, audit log and rate counters, when "
-            "ESPUTNIK_DATABASE_URL is unset. Default: `state.sqlite3` in the data directory."
+            description="SQLite file of the send ledger, confirmation tokens, audit log, rate counters and webhook "
+            "inbox, when ESPUTNIK_DATABASE_URL is unset. Default: `state.sqlite3` in the data directory "
+            "(`sandbox-state.sqlite3` on the sandbox)."
         ),
     ] = None
     database_url: Annotated[
@@ -242,6 +244,55 @@ class Settings(BaseSettings):
             "the approval page. Default: the Host a request came to; over stdio, a loopback port opened on need."
         ),
     ] = None
+    webhook_path: Annotated[
+        str,
+        Field(
+            pattern=r"^/[A-Za-z0-9._~/-]*$",
+            description="Path of the inbox for eSputnik's data-export webhook under `serve --http`.",
+        ),
+    ] = "/webhooks/esputnik"
+    webhook_basic_auth: Annotated[
+        SecretStr | None,
+        Field(
+            description="`user:password` eSputnik's webhook must present (the export form's Authentication). "
+            "The inbox is served only when this or ESPUTNIK_WEBHOOK_HEADER is set."
+        ),
+    ] = None
+    webhook_header: Annotated[
+        SecretStr | None,
+        Field(
+            description="`Name: secret`, a header eSputnik's webhook must send (the export form's Headers), e.g. "
+            "`X-Webhook-Secret: …`. With ESPUTNIK_WEBHOOK_BASIC_AUTH too, both must match."
+        ),
+    ] = None
+    webhook_max_bytes: Annotated[
+        int,
+        Field(ge=1024, le=100 * 1024 * 1024, description="Largest webhook body the inbox takes (413 above)."),
+    ] = 5 * 1024 * 1024
+    activity_retention_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=3650,
+            description="Days webhook events are kept. Hard bounces, unsubscribes and spam complaints keep "
+            "holding their address back after that.",
+        ),
+    ] = 90
+    sandbox_webhook_url: Annotated[
+        str | None,
+        Field(
+            description="Where the built-in sandbox posts its delivery events, as eSputnik's webhook would. "
+            "Unset: on the sandbox, they go straight into this server's own inbox."
+        ),
+    ] = None
+    sandbox_webhook_basic_auth: Annotated[
+        SecretStr | None,
+        Field(description="`user:password` the sandbox's webhook posts with."),
+    ] = None
+    sandbox_webhook_header: Annotated[
+        SecretStr | None,
+        Field(description="`Name: value` header the sandbox's webhook posts with."),
+    ] = None
     log_format: Annotated[
         Literal["text", "json"],
         Field(description="`text` lines, or `json`: one JSON object per line for log collectors."),
@@ -291,6 +342,28 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("webhook_basic_auth", "sandbox_webhook_basic_auth")
+    @classmethod
+    def _user_and_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        user, colon, password = value.get_secret_value().partition(":")
+        if not colon or not user or not password:
+            raise ValueError("must be user:password")
+        return value
+
+    @field_validator("webhook_header", "sandbox_webhook_header")
+    @classmethod
+    def _header_and_value(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        name, colon, secret = value.get_secret_value().partition(":")
+        if not colon or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", name.strip()) or not secret.strip():
+            raise ValueError('must be "Name: value", e.g. "X-Webhook-Secret: 3f9c…"')
+        if name.strip().lower() in ("authorization", "host", "content-length", "content-type"):
+            raise ValueError(f"{name.strip()} is not a header the webhook can be checked by; choose another name")
+        return value
+
     @field_validator("api_key")
     @classmethod
     def _blank_key_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
@@ -309,12 +382,13 @@ class Settings(BaseSettings):
 
     @property
     def state_path(self) -> str:
-        """Where the ledger, confirmation tokens and audit log are kept."""
+        """Where the ledger, confirmation tokens, audit log and webhook inbox are kept: a file of its
+        own on the sandbox, so that nothing of the demo account mixes with a real one's."""
         if self.state_db:
             return self.state_db
         from esputnik_mcp.paths import user_data_dir
 
-        return str(user_data_dir() / "state.sqlite3")
+        return str(user_data_dir() / ("sandbox-state.sqlite3" if self.sandbox else "state.sqlite3"))
 
     @property
     def sandbox(self) -> bool:

@@ -32,6 +32,7 @@ class Toolset(enum.StrEnum):
     EVENTS = "events"
     ORDERS = "orders"
     ACCOUNT = "account"
+    ACTIVITY = "activity"
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class Rendering:
     warnings: tuple[str, ...] = ()
 
 
-Render = Callable[[], Awaitable[Rendering]]
+# Renders what will go out to an audience: the plan's, less the recipients the gate holds back.
+Render = Callable[["Audience"], Awaitable[Rendering]]
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,9 @@ class SendPlan:
     ledger: bool = True
     # What will go out, rendered for the person approving; asked only when someone is asked.
     render: Render | None = field(default=None, compare=False)
+    # Recipients left out of the send (as the call named them) and why: the webhook inbox shows them
+    # hard-bounced, unsubscribed or marked spam on the channel. They are not in ``audience``.
+    held_back: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def message(self) -> str:

@@ -3,9 +3,9 @@ pinned to esputnik-api.md, and a documented answer with what the client must mak
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from esputnik_mcp.api import ESputnikClient
@@ -50,7 +50,20 @@ MOCK_IDS = Ids()
 
 
 @dataclass(frozen=True)
+class Sent:
+    """One request as it must reach eSputnik."""
+
+    method: str
+    path: str  # as the reference writes it, without the /api prefix
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass(frozen=True)
 class Case:
+    """A call and the request it must send; ``then`` are the further requests, in order, of a call
+    that makes several (each answered with the same reply)."""
+
     id: str
     call: Call
     method: str
@@ -61,6 +74,12 @@ class Case:
     reply_text: str | None = None
     reply_headers: dict[str, str] = field(default_factory=dict)
     check: Callable[[Any], None] = lambda result: None
+    then: tuple[Sent, ...] = ()
+
+    @property
+    def requests(self) -> list[Sent]:
+        """Every request the call makes, in order."""
+        return [Sent(self.method, self.path, self.query, self.body), *self.then]
 
 
 def _contact(ids: Ids) -> ContactInput:
@@ -160,6 +179,95 @@ def _check_mobilepush_message(result: Any) -> None:
     assert (result.title, result.link, result.ttl_sec, result.sound_enabled) == ("Back", "app://p/1", 3600, True)
     assert [(b.action_id, b.label) for b in result.buttons] == [("open", "View")]
     assert result.images == ["https://img.example/1.jpg"]
+
+
+async def _pages(pages: AsyncIterator[Any]) -> list[Any]:
+    return [page async for page in pages]
+
+
+# Two items of GET /v2/contacts/activity (SPEC ContactActivity), with eSputnik's loose typing.
+ACTIVITY_REPLY = [
+    {
+        "iid": "a1b2c3",
+        "externalRequestId": "ext-1",
+        "contactId": "123",  # an int64 sent as a string
+        "email": "olena@example.com",
+        "mediaType": "email",
+        "activityStatus": "CLICKED",
+        "activityDateTime": "2025-05-14T10:11:10.123+03:00",
+        "messageId": 42,
+        "messageInstanceId": 7001,
+        "messageName": "Abandoned cart",
+        "messageTag": "cart,promo",
+        "from": '"Shop" <news@shop.example>',
+        "clickEventLink": "https://shop.example/cart",
+        "workflowId": "",  # empty where a number belongs: none
+        "broadcastId": 9,
+        "offset": "766111100-5cb2-11ee-aa11-1f2b981c5833",
+        "somethingNew": "kept",
+    },
+    {
+        "contactId": 123,
+        "mediaType": "email",
+        "activityStatus": "SUBSCRIPTION_CHANGED",
+        "activityDateTime": "2025-05-14 11:00:00",
+        "statusData": {"subscription": {"subscriptions": "news"}},  # a one-element list sent as a string
+        "offset": "766111101-5cb2-11ee-aa11-1f2b981c5833",
+    },
+]
+
+
+def _check_activity(result: Any) -> None:
+    clicked, changed = result
+    assert (clicked.contact_id, clicked.activity_status, clicked.from_, clicked.workflow_id) == (
+        123,
+        "CLICKED",
+        '"Shop" <news@shop.example>',
+        None,
+    )
+    assert clicked.message_tags == ["cart", "promo"]
+    assert clicked.at == datetime(2025, 5, 14, 7, 11, 10, 123000, tzinfo=UTC)
+    assert clicked.model_extra == {"somethingNew": "kept"}
+    assert changed.subscriptions == ["news"]
+    assert changed.at == datetime(2025, 5, 14, 11, 0, tzinfo=UTC)
+
+
+def _check_split_pages(pages: Any) -> None:
+    assert [(p.date_from, p.date_to, p.offset, p.next_offset, len(p.items)) for p in pages] == [
+        (datetime(2024, 11, 15, 8, 0), date(2025, 2, 14), None, None, 1),
+        (date(2025, 2, 15), date(2025, 5, 14), None, None, 1),
+        (date(2025, 5, 15), datetime(2025, 6, 14, 12, 0), None, None, 1),
+    ]
+
+
+MESSAGES_REPLY = [
+    {
+        "contactId": "123",
+        "email": "olena@example.com",
+        "messageId": 42,
+        "messageInstanceId": 7001,
+        "messageTags": "cart",  # a one-element list sent as a string
+        "channelType": "email",
+        "sentDateTime": "2025-05-14T10:00:00",
+        "activityStatus": "READ",
+        "from": '"Shop" <news@shop.example>',
+        "subject": "You forgot",
+        "viewMessageLink": "https://esputnik.com/view/1",
+    },
+    {"contactId": 123, "phone": "+380501234567", "messageId": 0, "messageInstanceId": 0, "channelType": "sms"},
+]
+
+
+def _check_messages(result: Any) -> None:
+    email, sms = result
+    assert (email.contact_id, email.message_tags, email.subject, email.from_) == (
+        123,
+        ["cart"],
+        "You forgot",
+        '"Shop" <news@shop.example>',
+    )
+    assert email.sent_at == datetime(2025, 5, 14, 10, 0, tzinfo=UTC)
+    assert (sms.phone, sms.message_id, sms.channel_type, sms.sent_at) == ("+380501234567", 0, "sms", None)
 
 
 def build_cases(ids: Ids) -> list[Case]:
@@ -774,6 +882,139 @@ def build_cases(ids: Ids) -> list[Case]:
             "/v1/orders",
             # UTC, yyyy-MM-dd'T'HH:mm:ss
             query={"from": "2025-05-14T00:00:00", "to": "2025-05-14T23:59:59"},
+        ),
+        # §13.1 contact activity: dateFrom/dateTo YYYY-MM-DD or YYYY-MM-DDTHH:mm, at most 3 months
+        Case(
+            "activity.contact_activity",
+            lambda c: c.activity.contact_activity(
+                date_from=date(2025, 4, 1),
+                date_to=date(2025, 6, 14),
+                email="olena@example.com",
+                message_tag="promo",
+                status="CLICKED",
+                max_rows=100,
+            ),
+            "GET",
+            "/v2/contacts/activity",
+            query={
+                "dateFrom": "2025-04-01",
+                "dateTo": "2025-06-14",
+                "email": "olena@example.com",
+                "messageTag": "promo",
+                "activityStatus": "CLICKED",
+                "maxrows": "100",
+            },
+            reply_json=ACTIVITY_REPLY,
+            check=_check_activity,
+        ),
+        Case(
+            "activity.contact_activity.channels",
+            lambda c: c.activity.contact_activity(
+                date_from=datetime(2025, 6, 1, 9, 30),
+                date_to=datetime(2025, 6, 14, 18, 0),
+                sms="+380501234567",
+                web_push_token="0383a4ab1c38448eb0b30bc48a4f492c",
+                mob_push_token="1a2b3c4d5e6f7g8h9i0j",
+            ),
+            "GET",
+            "/v2/contacts/activity",
+            query={
+                "dateFrom": "2025-06-01T09:30",
+                "dateTo": "2025-06-14T18:00",
+                "sms": "+380501234567",
+                "webPushToken": "0383a4ab1c38448eb0b30bc48a4f492c",
+                "mobPushToken": "1a2b3c4d5e6f7g8h9i0j",
+            },
+            reply_json=ACTIVITY_REPLY[1],  # a lone object stands for a one-element list
+            check=_expect(lambda r: [a.activity_status for a in r], ["SUBSCRIPTION_CHANGED"]),
+        ),
+        # a window of 7 months: three windows of at most 3 months, oldest first, meeting at a day
+        # boundary; each answered by one page shorter than maxrows
+        Case(
+            "activity.iter_contact_activity.split_window",
+            lambda c: _pages(
+                c.activity.iter_contact_activity(
+                    date_from=datetime(2024, 11, 15, 8, 0),
+                    date_to=datetime(2025, 6, 14, 12, 0),
+                    status="DELIVERED",
+                    max_rows=25000,
+                )
+            ),
+            "GET",
+            "/v2/contacts/activity",
+            query={
+                "dateFrom": "2024-11-15T08:00",
+                "dateTo": "2025-02-14",
+                "activityStatus": "DELIVERED",
+                "maxrows": "25000",
+            },
+            then=(
+                Sent(
+                    "GET",
+                    "/v2/contacts/activity",
+                    {
+                        "dateFrom": "2025-02-15",
+                        "dateTo": "2025-05-14",
+                        "activityStatus": "DELIVERED",
+                        "maxrows": "25000",
+                    },
+                ),
+                Sent(
+                    "GET",
+                    "/v2/contacts/activity",
+                    {
+                        "dateFrom": "2025-05-15",
+                        "dateTo": "2025-06-14T12:00",
+                        "activityStatus": "DELIVERED",
+                        "maxrows": "25000",
+                    },
+                ),
+            ),
+            reply_json=ACTIVITY_REPLY[:1],
+            check=_check_split_pages,
+        ),
+        # §13.2 message history: exactly one identifier, channelTypes comma-joined, 0-based offset
+        Case(
+            "activity.contact_messages",
+            lambda c: c.activity.contact_messages(
+                date_from=date(2025, 5, 1),
+                date_to=date(2025, 6, 14),
+                contact_id=ids.contact,
+                channel_types=["email", "sms"],
+            ),
+            "GET",
+            "/v2/contacts/messages",
+            query={
+                "dateFrom": "2025-05-01",
+                "dateTo": "2025-06-14",
+                "contactId": str(ids.contact),
+                "channelTypes": "email,sms",
+                "offset": "0",
+                "maxrows": "10",
+            },
+            reply_json=MESSAGES_REPLY,
+            check=_check_messages,
+        ),
+        Case(
+            "activity.contact_messages.external_id",
+            lambda c: c.activity.contact_messages(
+                date_from=datetime(2025, 5, 1, 0, 0),
+                date_to=datetime(2025, 6, 14, 23, 59),
+                external_customer_id=ids.external_id,
+                offset=20,
+                max_rows=100,
+            ),
+            "GET",
+            "/v2/contacts/messages",
+            query={
+                "dateFrom": "2025-05-01T00:00",
+                "dateTo": "2025-06-14T23:59",
+                "externalCustomerId": ids.external_id,
+                "offset": "20",
+                "maxrows": "100",
+            },
+            reply_json=[],
+            check=_expect(lambda r: r, []),
         ),
     ]
 

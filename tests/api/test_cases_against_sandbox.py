@@ -75,10 +75,17 @@ async def test_case_is_accepted_by_the_sandbox_exactly_as_documented(
     case = build_cases(await demo_ids(sandbox))[index]
     sandbox.journal.clear()
     await case.call(client)
-    sent = [e for e in sandbox.journal.entries if e.method == case.method and e.path == case.path]
-    assert sent, f"no {case.method} {case.path} reached the sandbox"
-    entry = sent[-1]
-    assert entry.query == case.query
-    assert entry.body == case.body
-    assert entry.status is not None
-    assert 200 <= entry.status < 300, entry.response_body
+    if case.then:  # a call of several requests: exactly these, in this order
+        entries = sandbox.journal.entries
+        assert [(e.method, e.path, e.query, e.body) for e in entries] == [
+            (r.method, r.path, r.query, r.body) for r in case.requests
+        ]
+    else:
+        sent = [e for e in sandbox.journal.entries if e.method == case.method and e.path == case.path]
+        assert sent, f"no {case.method} {case.path} reached the sandbox"
+        entries = [sent[-1]]
+        assert entries[0].query == case.query
+        assert entries[0].body == case.body
+    for entry in entries:
+        assert entry.status is not None
+        assert 200 <= entry.status < 300, entry.response_body

@@ -4,7 +4,7 @@ leaves: nothing reaches the upstream."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -99,6 +99,109 @@ REFUSED: list[tuple[str, Call, str]] = [
     ),
     ("unsubscribe nobody", lambda c: c.unsubscribes.add(["", " "]), "no email"),
     ("import status of nothing", lambda c: c.contacts.import_status(" "), "empty"),
+    (
+        "activity window over 3 months",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 1, 1), date_to=date(2025, 4, 1)),
+        "at most 3 months",
+    ),
+    (
+        "activity window over 3 months by a minute",  # a date-time dateTo covers its whole minute
+        lambda c: c.activity.contact_activity(
+            date_from=datetime(2025, 1, 31, 10, 0), date_to=datetime(2025, 4, 30, 10, 0)
+        ),
+        "at most 3 months",
+    ),
+    (
+        "activity window reversed",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 5, 2), date_to=date(2025, 5, 1)),
+        "before its end",
+    ),
+    (
+        "activity window with a time zone",
+        lambda c: c.activity.contact_activity(date_from=T0, date_to=T0 + timedelta(days=1)),
+        "account's time zone",
+    ),
+    (
+        "activity status not filterable",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), status="SENT"),
+        "cannot be filtered on",
+    ),
+    (
+        "activity subscription changes not filterable",
+        lambda c: c.activity.contact_activity(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), status="SUBSCRIPTION_CHANGED"
+        ),
+        "cannot be filtered on",
+    ),
+    (
+        "activity blank filter",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), email=" "),
+        "email must not be empty",
+    ),
+    (
+        "activity blank cursor",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), offset=""),
+        "offset must not be empty",
+    ),
+    (
+        "activity no rows",
+        lambda c: c.activity.contact_activity(date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), max_rows=0),
+        "at least 1",
+    ),
+    (
+        "history without a contact",
+        lambda c: c.activity.contact_messages(date_from=date(2025, 5, 1), date_to=date(2025, 5, 2)),
+        "exactly one",
+    ),
+    (
+        "history with two contacts",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), email="a@example.com", contact_id=5
+        ),
+        "exactly one",
+    ),
+    (
+        "history blank identifier",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), external_customer_id=""
+        ),
+        "must not be empty",
+    ),
+    (
+        "history over 100 rows",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), contact_id=5, max_rows=101
+        ),
+        "between 1 and 100",
+    ),
+    (
+        "history negative offset",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), contact_id=5, offset=-1
+        ),
+        "0-based",
+    ),
+    (
+        "history unknown channel",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), contact_id=5, channel_types=["email", "telegram"]
+        ),
+        "'telegram'",
+    ),
+    (
+        "history no channels",
+        lambda c: c.activity.contact_messages(
+            date_from=date(2025, 5, 1), date_to=date(2025, 5, 2), contact_id=5, channel_types=[]
+        ),
+        "channel_types is empty",
+    ),
+    (
+        "history window reversed",
+        lambda c: c.activity.contact_messages(
+            date_from=datetime(2025, 5, 1, 10, 1), date_to=datetime(2025, 5, 1, 10, 0), contact_id=5
+        ),
+        "before its end",
+    ),
 ]
 
 

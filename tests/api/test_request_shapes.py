@@ -31,12 +31,8 @@ async def test_method_sends_documented_request_and_reads_answer(case: Case) -> N
     upstream = Upstream(lambda request: _reply(case))
     async with make_client(upstream) as client:
         result = await case.call(client)
-    assert upstream.attempts == 1
-    request = upstream.last
-    assert request.method == case.method
-    assert path_of(request) == case.path
-    assert query_of(request) == case.query
-    assert body_of(request) == case.body
+    sent = [(r.method, path_of(r), query_of(r), body_of(r)) for r in upstream.requests]
+    assert sent == [(r.method, r.path, r.query, r.body) for r in case.requests]
     case.check(result)
 
 
@@ -74,6 +70,7 @@ def test_every_client_method_has_a_request_case() -> None:
         "templates",
         "events",
         "orders",
+        "activity",
     ]
     methods = {
         f"{area}.{name}"

@@ -69,9 +69,11 @@ async def test_the_store_creates_its_schema_and_keeps_its_tables_there(postgres_
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
         ).fetchall()
     assert [name for (name,) in tables] == [
+        "activity",
         "approvals",
         "audit",
         "ledger",
+        "marks",
         "rate_windows",
         "refusals",
         "schema_version",

@@ -11,6 +11,7 @@ import anyio
 import httpx2 as httpx
 
 from esputnik_mcp.api.account import AccountApi
+from esputnik_mcp.api.activity import ActivityApi
 from esputnik_mcp.api.contacts import ContactsApi
 from esputnik_mcp.api.custom_fields import CustomFieldsApi
 from esputnik_mcp.api.events import EventsApi
@@ -73,6 +74,7 @@ class ESputnikClient:
         self.templates = TemplatesApi(self.http)
         self.events = EventsApi(self.http)
         self.orders = OrdersApi(self.http, concurrency=bulk_concurrency)
+        self.activity = ActivityApi(self.http)
 
     @property
     def base_url(self) -> str:

@@ -30,6 +30,7 @@ CONTACT_SEARCH = "contact_search"  # GET /v1/contacts: 50/s
 CONTACT_WRITE = "contact_write"  # POST /v1/contact, PUT /v1/contact/{id}, subscribe, bulk: 200/s
 EVENTS = "events"  # POST /v2/event: 350/s
 TEMPLATE_READS = "template_reads"  # GET /v1/messages/...: 500/hour
+CONTACT_MESSAGES = "contact_messages"  # GET /v2/contacts/messages: 10/s
 
 DEFAULT_RATES: Mapping[str, Rate] = {
     DEFAULT: Rate(200, 1.0, "200 requests a second"),
@@ -37,6 +38,7 @@ DEFAULT_RATES: Mapping[str, Rate] = {
     CONTACT_WRITE: Rate(200, 1.0, "200 contact writes a second"),
     EVENTS: Rate(350, 1.0, "350 events a second"),
     TEMPLATE_READS: Rate(500, 3600.0, "500 template reads an hour"),
+    CONTACT_MESSAGES: Rate(10, 1.0, "10 message-history reads a second"),
 }
 
 

@@ -9,6 +9,9 @@ EVENT_BODY_BYTES = 20 * 1024  # POST /v2/event body (SPEC registerEvent_1)
 EVENT_TYPE_KEY_LENGTH = 100  # eventTypeKey, eventKeyForNewContacts (SPEC EventDto, ContactsBulkUpdate)
 NAME_LENGTH = 40  # firstName / lastName
 ORDER_DELETE_WINDOW_HOURS = 24  # DELETE /v1/orders by from/to (DOC removehistoryorders)
+ACTIVITY_WINDOW_MONTHS = 3  # GET /v2/contacts/activity dateFrom..dateTo (DOC webhooks-to-follow-up-activities)
+ACTIVITY_DEFAULT_ROWS = 25000  # GET /v2/contacts/activity maxrows when not given (SPEC contactActivity; no maximum)
+CONTACT_MESSAGES_MAX_ROWS = 100  # GET /v2/contacts/messages maxrows (SPEC contactMessages: default 10, max 100)
 
 # Characters eSputnik forbids in event type keys, eventKeyForNewContacts and subscribe formType
 # (SPEC EventDto, SubscribeContact): < ; ’ \ / | " ` ' ^ ? ! , >

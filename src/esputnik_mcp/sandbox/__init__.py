@@ -9,26 +9,36 @@ than mirrored. Embedded::
     sb.faults.add(Fault(route="POST /v1/message/email", times=1, status=503))
     sb.clock.advance(30)
     sb.journal.entries
+    sb.record_action(request_id, "CLICKED", link="https://shop.example/")
+    sb.webhooks.attach(deliver)  # async deliver(body, headers) -> HTTP status
+    await sb.webhooks.push_due()
 
 Served on its own: ``python -m esputnik_mcp.sandbox --help``.
 """
 
 from esputnik_mcp.sandbox.clock import Clock
 from esputnik_mcp.sandbox.core import SANDBOX_BASE_URL, Sandbox, default_db_path
+from esputnik_mcp.sandbox.demo import DEMO_BOUNCED_EMAIL, DEMO_UNSUBSCRIBED_EMAIL
 from esputnik_mcp.sandbox.demo.content import EMAIL_FROM as DEMO_EMAIL_SENDER
 from esputnik_mcp.sandbox.demo.content import SMS_FROM as DEMO_SMS_SENDER
 from esputnik_mcp.sandbox.faults import Fault, FaultPlan
 from esputnik_mcp.sandbox.journal import Journal, JournalEntry
+from esputnik_mcp.sandbox.webhooks import Deliver, HttpDelivery, WebhookPusher
 
 __all__ = [
+    "DEMO_BOUNCED_EMAIL",
     "DEMO_EMAIL_SENDER",
     "DEMO_SMS_SENDER",
+    "DEMO_UNSUBSCRIBED_EMAIL",
     "SANDBOX_BASE_URL",
     "Clock",
+    "Deliver",
     "Fault",
     "FaultPlan",
+    "HttpDelivery",
     "Journal",
     "JournalEntry",
     "Sandbox",
+    "WebhookPusher",
     "default_db_path",
 ]

@@ -4,7 +4,11 @@ Same Basic auth as the API. ``GET|DELETE /_sandbox/journal``; ``GET|POST|DELETE
 /_sandbox/faults`` (POST takes a fault as JSON: ``route``, ``times``, ``status``, ``body``,
 ``headers``, ``delay``, ``garbage``, ``drop``); ``GET|POST /_sandbox/clock`` (POST
 ``{"advance": seconds}``); ``POST /_sandbox/reset`` (``{"demo": bool}``, optional);
-``GET /_sandbox/messages`` (what was sent) and ``GET /_sandbox/events``.
+``GET /_sandbox/messages`` (what was sent) and ``GET /_sandbox/events``; ``GET
+/_sandbox/activity`` (the activity events that have happened, as the webhook posts them) and ``POST
+/_sandbox/activity`` to record what a person did with a message: ``requestId``, ``action``
+(``CLICKED``, ``UNSUBSCRIBED``, ``SPAM``, ``SUBSCRIPTION_CHANGED``), ``link`` (a click's),
+``subscriptions`` (category keys) and ``at`` (seconds since the epoch; default: the sandbox's now).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from esputnik_mcp.sandbox.domain import events, messaging
+from esputnik_mcp.sandbox.domain import activity, events, messaging
 from esputnik_mcp.sandbox.faults import Fault
 from esputnik_mcp.sandbox.wire import ApiError, bad_request, describe, json_reply, parse_json
 
@@ -41,6 +45,16 @@ class _ClockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     advance: float
+
+
+class _ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requestId: str
+    action: str
+    link: str | None = None
+    subscriptions: list[str] | None = None
+    at: float | None = None
 
 
 class _ResetIn(BaseModel):
@@ -112,6 +126,26 @@ class _Admin:
     async def stored_events(self, request: Request) -> Response:
         return json_reply(events.list_events(self.rt.state))
 
+    async def activity(self, request: Request) -> Response:
+        """GET: the events that have happened; POST: record an action (404 for an unknown request
+        id, 400 for an action the message cannot have)."""
+        state = self.rt.state
+        if request.method == "GET":
+            return json_reply(activity.events(state))
+        try:
+            spec: _ActionIn = _body(_ActionIn, await request.body())
+            try:
+                event_id = activity.record_action(
+                    state, spec.requestId, spec.action, link=spec.link, subscriptions=spec.subscriptions, at=spec.at
+                )
+            except LookupError as exc:
+                raise ApiError(404, str(exc.args[0])) from None
+            except ValueError as exc:
+                raise bad_request(str(exc)) from None
+        except ApiError as error:
+            return error.response()
+        return json_reply(activity.event(state, event_id))
+
 
 def admin_routes(rt: Runtime) -> list[BaseRoute]:
     admin = _Admin(rt)
@@ -122,4 +156,5 @@ def admin_routes(rt: Runtime) -> list[BaseRoute]:
         Route("/_sandbox/reset", admin.reset, methods=["POST"]),
         Route("/_sandbox/messages", admin.sent, methods=["GET"]),
         Route("/_sandbox/events", admin.stored_events, methods=["GET"]),
+        Route("/_sandbox/activity", admin.activity, methods=["GET", "POST"]),
     ]

@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from esputnik_mcp.sandbox.admin import admin_routes
 from esputnik_mcp.sandbox.faults import Fault, FaultPlan, path_pattern
@@ -307,8 +307,9 @@ def _api_route(spec: RouteSpec, state: State) -> Route:
     return Route(API_PREFIX + spec.path, endpoint, methods=[spec.method], name=spec.name)
 
 
-def build_app(runtime: Runtime) -> Starlette:
+def build_app(runtime: Runtime, lifespan: Lifespan[Starlette] | None = None) -> Starlette:
+    """The app; ``lifespan`` runs while a server serves it (the in-process transport runs none)."""
     routes: list[BaseRoute] = [_api_route(spec, runtime.state) for spec in API_ROUTES]
     if runtime.admin:
         routes += admin_routes(runtime)
-    return Starlette(routes=routes, middleware=[Middleware(Gateway, runtime=runtime)])
+    return Starlette(routes=routes, middleware=[Middleware(Gateway, runtime=runtime)], lifespan=lifespan)

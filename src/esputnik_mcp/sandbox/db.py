@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,7 +110,31 @@ CREATE TABLE messages (
     external_request_id TEXT,
     language_code TEXT,
     cost_minor INTEGER NOT NULL DEFAULT 0,
-    parts INTEGER NOT NULL DEFAULT 1
+    parts INTEGER NOT NULL DEFAULT 1,
+    message_name TEXT,
+    instance_id INTEGER,
+    broadcast_id INTEGER,
+    source TEXT NOT NULL DEFAULT 'api'
+);
+CREATE TABLE message_instances (
+    id INTEGER PRIMARY KEY,
+    template_id INTEGER NOT NULL,
+    broadcast_id INTEGER
+);
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    contact_id INTEGER,
+    channel TEXT NOT NULL,
+    address TEXT,
+    status TEXT NOT NULL,
+    message_status TEXT,
+    at REAL NOT NULL,
+    hard_bounce INTEGER NOT NULL DEFAULT 0,
+    status_description TEXT,
+    click_link TEXT,
+    subscriptions_json TEXT,
+    pushed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
@@ -151,7 +175,12 @@ CREATE INDEX members_contact ON members (contact_id);
 CREATE INDEX members_joined ON members (segment_id, joined_at);
 CREATE INDEX import_sessions_pending ON import_sessions (state, created_at);
 CREATE INDEX templates_channel ON templates (channel, id);
-CREATE INDEX messages_contact ON messages (contact_id);
+CREATE INDEX messages_contact ON messages (contact_id, sent_at);
+CREATE INDEX message_instances_template ON message_instances (template_id) WHERE broadcast_id IS NULL;
+CREATE INDEX activity_time ON activity (at, id);
+CREATE INDEX activity_request ON activity (request_id, at);
+CREATE INDEX activity_address ON activity (address, at);
+CREATE INDEX activity_unpushed ON activity (at, id) WHERE pushed = 0;
 CREATE INDEX events_contact ON events (contact_id);
 CREATE INDEX events_type ON events (type_key, occurred_at);
 CREATE INDEX orders_contact ON orders (contact_id, ordered_at);
@@ -174,6 +203,8 @@ TABLES = (
     "import_sessions",
     "templates",
     "messages",
+    "message_instances",
+    "activity",
     "events",
     "orders",
     "order_deletions",

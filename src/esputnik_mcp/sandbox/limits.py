@@ -17,6 +17,12 @@ NAME_LENGTH = 40  # firstName, lastName (SPEC fileContactsBulkUpdate)
 CHANNELS_PER_TYPE = 2  # channels of one type per contact (SPEC ContactUpdate)
 ORDER_DELETE_WINDOW_SECONDS = 24 * 3600  # DELETE /v1/orders by from/to (DOC removehistoryorders)
 DUPLICATE_WINDOW_SECONDS = 60.0  # 409 for an identical request within a minute (SPEC addContact)
+ACTIVITY_MAX_ROWS = 25000  # GET /v2/contacts/activity maxrows: the default (SPEC); as the maximum, a guess
+ACTIVITY_WINDOW_MONTHS = 3  # dateFrom to dateTo of the activity (DOC webhooks-to-follow-up-activities)
+HISTORY_ROWS = 10  # GET /v2/contacts/messages maxrows default (SPEC contactMessages)
+HISTORY_MAX_ROWS = 100  # and maximum (SPEC contactMessages)
+WEBHOOK_BATCH = 100  # activity events per webhook POST (the sandbox's own; eSputnik's is not documented)
+WEBHOOK_HEADERS = 5  # custom headers of a webhook (esputnik-api.md §16)
 
 # Characters forbidden in event type keys, eventKeyForNewContacts and formType (SPEC EventDto).
 FORBIDDEN_KEY_CHARACTERS = frozenset("<;\u2019\\/|\"`'^?!,>")
@@ -34,6 +40,7 @@ CONTACT_SEARCH = "contact_search"
 CONTACT_WRITE = "contact_write"
 EVENTS = "events"
 TEMPLATE_READS = "template_reads"
+CONTACT_MESSAGES = "contact_messages"
 
 RATES: Mapping[str, Rate] = {
     DEFAULT: Rate(200, 1.0),  # DOC rate-limits: unlisted methods share 200/s
@@ -41,6 +48,7 @@ RATES: Mapping[str, Rate] = {
     CONTACT_WRITE: Rate(200, 1.0),  # SPEC addContact, updateContact, subscribeContact, contactsBulkUpdate
     EVENTS: Rate(350, 1.0),  # DOC rate-limits: POST /v2/event
     TEMPLATE_READS: Rate(500, 3600.0),  # SPEC searchEmails, getEmail, …: 500 an hour, searches and gets alike
+    CONTACT_MESSAGES: Rate(10, 1.0),  # DOC rate-limits: GET /v2/contacts/messages
 }
 
 

@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.abc
 import httpx2 as httpx
 
 from esputnik_mcp import __version__
 from esputnik_mcp.api import ESputnikClient, RetryPolicy, Timeouts
+from esputnik_mcp.inbox import InboxRefusal
 from esputnik_mcp.server import metrics
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.settings import Settings
-from esputnik_mcp.store import open_store
+from esputnik_mcp.store import StoreUnavailable, open_store
 
 if TYPE_CHECKING:
     from esputnik_mcp.sandbox import Sandbox
@@ -38,6 +40,43 @@ def make_client(
         user_agent=f"esputnik-mcp/{__version__}",
         observer=metrics.observe_upstream,
     )
+
+
+def attach_sandbox_webhook(runtime: Runtime, tasks: anyio.abc.TaskGroup) -> None:
+    """Have the sandbox push its delivery events as eSputnik's webhook would: to
+    ``ESPUTNIK_SANDBOX_WEBHOOK_URL`` when set (from then on, as an export does once saved), else
+    straight into this server's own inbox, the demo account's past included, and before every read
+    of the inbox, so that what it holds keeps up with the sandbox's clock."""
+    from esputnik_mcp.sandbox.webhooks import parse_header
+
+    sandbox = runtime.sandbox
+    if sandbox is None:
+        return
+    settings = runtime.settings
+    if settings.sandbox_webhook_url:
+        basic = settings.sandbox_webhook_basic_auth
+        header = settings.sandbox_webhook_header
+        sandbox.webhooks.attach_url(
+            settings.sandbox_webhook_url,
+            history=False,
+            basic_auth=basic.get_secret_value() if basic else None,
+            headers=dict([parse_header(header.get_secret_value())]) if header else None,
+        )
+        tasks.start_soon(sandbox.webhooks.run)
+        return
+    inbox = runtime.inbox
+
+    async def into_inbox(body: bytes, headers: dict[str, str]) -> int:
+        try:
+            await inbox.receive(body)
+        except InboxRefusal:
+            return 400
+        except StoreUnavailable:
+            return 503
+        return 200
+
+    sandbox.webhooks.attach(into_inbox, history=True)
+    inbox.refresh = sandbox.webhooks.push_due
 
 
 @asynccontextmanager
@@ -72,6 +111,8 @@ async def open_runtime(
         async with anyio.create_task_group() as tasks:
             # Where an approval page is served over stdio, on a loopback port opened on first need.
             runtime.gate.desk.attach(tasks)
+            if runtime.sandbox is not None:
+                attach_sandbox_webhook(runtime, tasks)
             try:
                 yield runtime
             finally:

@@ -15,6 +15,7 @@ as unknown once older than a request's deadline, which refuses a blind resend.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
+from esputnik_mcp.inbox import Inbox
 from esputnik_mcp.safety.confirm import Confirmations, payload_hash
 from esputnik_mcp.safety.guards import RateLimits, Refusal, check_recipients, mask
 from esputnik_mcp.safety.ledger import DAY, Ledger, RecipientOutcome
@@ -65,6 +67,7 @@ class Gate:
     store: StateStore
     policy: ToolPolicy
     clock: Callable[[], float] = time.time
+    inbox: Inbox | None = None
     rates: RateLimits = field(init=False)
     ledger: Ledger = field(init=False)
     confirmations: Confirmations = field(init=False)
@@ -92,8 +95,15 @@ class Gate:
         self.confirmer = Confirmer(self.settings, self.confirmations, self.desk, clock=self.clock)
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: StateStore, *, clock: Callable[[], float] = time.time) -> Gate:
-        return cls(settings=settings, store=store, policy=policy_for(settings), clock=clock)
+    def from_settings(
+        cls,
+        settings: Settings,
+        store: StateStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        inbox: Inbox | None = None,
+    ) -> Gate:
+        return cls(settings=settings, store=store, policy=policy_for(settings), clock=clock, inbox=inbox)
 
     @property
     def stale_after(self) -> float:
@@ -119,7 +129,12 @@ class Gate:
             return
         self._pruned_at = now
         retention = self.settings.audit_retention_days * DAY
-        await self.store.prune(audit_before=now - retention, ledger_before=now - DAY - self.stale_after, now=now)
+        await self.store.prune(
+            audit_before=now - retention,
+            ledger_before=now - DAY - self.stale_after,
+            now=now,
+            activity_before=now - self.settings.activity_retention_days * DAY,
+        )
 
     # --- the checks, in order ------------------------------------------------------------------
 
@@ -140,9 +155,11 @@ class Gate:
             return await self._refuse(spec, limited)
         plan = await planner()
         allow_duplicate = bool(getattr(params, "allow_duplicate", False))
-        limited = await self._guards(plan, allow_duplicate) if plan is not None else None
-        if limited is not None:
-            return await self._refuse(spec, limited, plan)
+        if plan is not None:
+            plan, limited = await self._hold_back(spec, params, plan)
+            limited = limited or await self._guards(plan, allow_duplicate)
+            if limited is not None:
+                return await self._refuse(spec, limited, plan)
         held = await self._ask(spec, params, plan, ctx)
         if held is not None:
             return held
@@ -179,6 +196,32 @@ class Gate:
             return Refusal("policy", reason)
         return await self.rates.check(Kind.READ if spec.kind is Kind.SEND else spec.kind, CALLER.get())
 
+    async def _hold_back(self, spec: ToolSpec, params: BaseModel, plan: SendPlan) -> tuple[SendPlan, Refusal | None]:
+        """Leave out the recipients the webhook inbox shows hard-bounced, unsubscribed or marked spam on
+        the send's channel, unless the call sets ``include_suppressed``; refuse when nobody is left."""
+        audience = plan.audience
+        if self.inbox is None or spec.kind is not Kind.SEND or not audience.recipients:
+            return plan, None
+        if getattr(params, "include_suppressed", False):
+            return plan, None
+        held = await self.inbox.held_back(plan.channel, {r: audience.known_as.get(r) for r in audience.recipients})
+        if not held:
+            return plan, None
+        reasons = {label: held[label].describe() for label in audience.recipients if label in held}
+        kept = tuple(r for r in audience.recipients if r not in held)
+        if not kept and not audience.segments:
+            shown = "; ".join(f"{label}: {reason}" for label, reason in list(reasons.items())[:5])
+            more = f" and {len(reasons) - 5} more" if len(reasons) > 5 else ""
+            return plan, Refusal(
+                "held_back",
+                f"nothing was sent: the webhook inbox shows every recipient unreachable on {plan.channel} "
+                f"({shown}{more}). Send anyway only if the user asks, with include_suppressed=true.",
+            )
+        narrowed = dataclasses.replace(
+            audience, recipients=kept, known_as={k: v for k, v in audience.known_as.items() if k in kept}
+        )
+        return dataclasses.replace(plan, audience=narrowed, held_back=reasons), None
+
     async def _guards(self, plan: SendPlan, allow_duplicate: bool) -> Refusal | None:
         """The recipient cap and allowlist, then the ledger: all before anyone is asked."""
         refusal = check_recipients(
@@ -207,7 +250,12 @@ class Gate:
             audience = plan.audience
             shown = list(audience.recipients) + [s.describe() for s in audience.segments]
             off = self.settings.send_confirmation == "off"
-            rendering = await plan.render() if plan.render is not None and not off else None
+            rendering = await plan.render(audience) if plan.render is not None and not off else None
+            if rendering is not None and plan.held_back:
+                left_out = [f"Left out {label}: {reason}" for label, reason in list(plan.held_back.items())[:5]]
+                if len(plan.held_back) > 5:
+                    left_out.append(f"… and {len(plan.held_back) - 5} more left out")
+                rendering = dataclasses.replace(rendering, warnings=(*rendering.warnings, *left_out))
             return Preview(
                 f"send {plan.channel} to {audience.describe()}: {plan.content}",
                 shown,

@@ -29,6 +29,7 @@ from esputnik_mcp.server import metrics
 from esputnik_mcp.server.approvals import REQUEST_BASE, request_base
 from esputnik_mcp.server.caller import CALLER, fingerprint
 from esputnik_mcp.server.runtime import Runtime
+from esputnik_mcp.server.webhook import WebhookAuth, WebhookInbox
 
 if TYPE_CHECKING:
     import uvicorn
@@ -264,6 +265,15 @@ def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth
     server.custom_route(METRICS_PATH, methods=["GET"])(scrape)
     for route in runtime.gate.desk.routes():
         server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
+    open_paths = {HEALTH_PATH}
+    webhook_auth = WebhookAuth.from_settings(settings)
+    if webhook_auth is not None:
+        path = settings.webhook_path
+        if path in (MCP_PATH, HEALTH_PATH, METRICS_PATH) or path.startswith(APPROVAL_PREFIX.rstrip("/")):
+            raise StartupError(f"ESPUTNIK_WEBHOOK_PATH {path} is taken by another of the server's routes")
+        route = WebhookInbox(runtime.inbox, settings, webhook_auth, FailureThrottle()).route()
+        server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
+        open_paths.add(path)  # its own credentials guard it, not the bearer tokens
 
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -273,7 +283,7 @@ def http_app(server: MCPServer[Any], runtime: Runtime, *, host: str, dev_no_auth
     )
     if dev_no_auth:
         return RequestBase(app)
-    return RequestBase(BearerAuth(app, tokens, open_paths=frozenset({HEALTH_PATH})))
+    return RequestBase(BearerAuth(app, tokens, open_paths=frozenset(open_paths)))
 
 
 def server_config(

@@ -31,6 +31,7 @@ class _Metrics:
     upstream_seconds: Histogram
     refusals: Counter
     http_cutoffs: Counter
+    webhook: Counter
 
 
 _metrics: _Metrics | None = None
@@ -77,6 +78,13 @@ def enable() -> None:
             ["reason"],
             registry=registry,
         ),
+        webhook=Counter(
+            "esputnik_mcp_webhook_deliveries",
+            "Webhook deliveries to the inbox by answer (stored, duplicate, refused, unauthorized, too_large, "
+            "unavailable).",
+            ["answer"],
+            registry=registry,
+        ),
     )
 
 
@@ -113,6 +121,13 @@ def record_cutoff(reason: str) -> None:
     metrics = _metrics
     if metrics is not None:
         metrics.http_cutoffs.labels(reason).inc()
+
+
+def record_webhook(answer: str) -> None:
+    """One delivery to the webhook inbox and how it was answered."""
+    metrics = _metrics
+    if metrics is not None:
+        metrics.webhook.labels(answer).inc()
 
 
 def exposition() -> tuple[bytes, str]:

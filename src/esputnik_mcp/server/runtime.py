@@ -11,6 +11,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.inbox import Inbox
 from esputnik_mcp.server.gate import Gate
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store import SQLiteStore, StateStore
@@ -26,9 +27,11 @@ class Runtime:
     cache: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], float] = time.time  # the safety gate's: rate windows, token expiry, ledger times
     gate: Gate = field(init=False)
+    inbox: Inbox = field(init=False)  # what eSputnik's webhook pushed, in the store
 
     def __post_init__(self) -> None:
-        self.gate = Gate.from_settings(self.settings, self.store, clock=self.clock)
+        self.inbox = Inbox(self.store, clock=self.clock)
+        self.gate = Gate.from_settings(self.settings, self.store, clock=self.clock, inbox=self.inbox)
 
     @property
     def on_sandbox(self) -> bool:
@@ -42,4 +45,5 @@ class Runtime:
             progress=ctx.report_progress,
             cache=self.cache,
             state=self.store,
+            inbox=self.inbox,
         )

@@ -7,6 +7,7 @@ the tool's own model, so that a bad argument gets one short, precise message.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -301,6 +302,8 @@ async def _run(spec: ToolSpec, params: BaseModel, admission: Admission, ctx: Too
     """Run the handler of an admitted call, and record what happened. A call cancelled or crashed
     after its request may have left is not settled: its reservation stays pending and turns unknown
     once stale, which refuses a blind resend."""
+    if admission.plan is not None and admission.plan.held_back:
+        ctx = dataclasses.replace(ctx, held_back=admission.plan.held_back)
     try:
         result: Result[Any] = await spec.handler(params, ctx)
     except ToolFailure as exc:

@@ -1,5 +1,6 @@
-"""State the server owns: the duplicate-send ledger, confirmation tokens, approvals, the audit log
-and rate counters, in SQLite (one host) or PostgreSQL (several replicas).
+"""State the server owns: the duplicate-send ledger, confirmation tokens, approvals, the audit log,
+rate counters and the webhook inbox (activity events and the marks they leave), in SQLite (one host)
+or PostgreSQL (several replicas).
 
 ``PostgresStore`` is imported on first use only: psycopg is an optional extra, and a server started
 over stdio with SQLite never loads it.
@@ -10,11 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from esputnik_mcp.store.base import (
+    ActivityFilter,
+    ActivityPage,
+    ActivityRecord,
     ApprovalRecord,
     ApprovalStatus,
     AuditRecord,
     EntryKind,
+    InboxStats,
     LedgerEntry,
+    Mark,
     Outcome,
     RefusalCount,
     Reservation,
@@ -30,11 +36,16 @@ if TYPE_CHECKING:
     from esputnik_mcp.store.postgres import PostgresStore
 
 __all__ = [
+    "ActivityFilter",
+    "ActivityPage",
+    "ActivityRecord",
     "ApprovalRecord",
     "ApprovalStatus",
     "AuditRecord",
     "EntryKind",
+    "InboxStats",
     "LedgerEntry",
+    "Mark",
     "Outcome",
     "PostgresStore",
     "RefusalCount",

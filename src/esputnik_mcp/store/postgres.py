@@ -16,7 +16,7 @@ import hashlib
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString
 
@@ -31,17 +31,28 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
 
 from esputnik_mcp.store import schema
 from esputnik_mcp.store._common import (
+    ACTIVITY_COLUMNS,
+    MARK_COLUMNS,
     SETTLED,
+    activity_page,
     approval_record,
+    events_in_key_order,
     in_key_order,
     ledger_entry,
+    mark_of,
     minute_of,
+    newest_marks,
     settlements_in_key_order,
 )
 from esputnik_mcp.store.base import (
+    ActivityFilter,
+    ActivityPage,
+    ActivityRecord,
     ApprovalRecord,
     AuditRecord,
+    InboxStats,
     LedgerEntry,
+    Mark,
     Outcome,
     RefusalCount,
     Reservation,
@@ -149,6 +160,42 @@ ON CONFLICT (bucket, window_id) DO UPDATE SET calls = w.calls + 1 WHERE w.calls 
 RETURNING w.calls
 """
 
+# A batch of events as one statement: one array per column, unnested into rows, in key order (the
+# caller sorts and deduplicates) so that batches sharing events take their locks in one order. The
+# arrays are sent in binary: dumping and parsing a thousand JSON documents as array text costs several
+# times what storing them does.
+_ADD_ACTIVITY = """
+INSERT INTO activity (
+    key, at, status, channel, received_at, request_id, external_request_id, contact_id, email, phone, message_id,
+    message_instance_id, broadcast_id, hard_bounce, data
+)
+SELECT * FROM unnest(
+    %(keys)b::text[], %(ats)b::float8[], %(statuses)b::text[], %(channels)b::text[], %(received_ats)b::float8[],
+    %(request_ids)b::text[], %(external_request_ids)b::text[], %(contact_ids)b::bigint[], %(emails)b::text[],
+    %(phones)b::text[], %(message_ids)b::bigint[], %(message_instance_ids)b::bigint[], %(broadcast_ids)b::bigint[],
+    %(hard_bounces)b::boolean[], %(data)b::text[]
+)
+ON CONFLICT (key) DO NOTHING
+"""
+
+# A mark replaces the stored one only when newer (see _common.newer). A concurrent transaction's mark of
+# the same place makes this one wait, then judge the mark it committed: the newest wins in any order.
+# Each place appears once in a batch (ON CONFLICT DO UPDATE may not touch a row twice), in order.
+_PUT_MARKS = """
+INSERT INTO marks AS m (channel, subject, status, suppressing, at, detail)
+SELECT * FROM unnest(
+    %(channels)b::text[], %(subjects)b::text[], %(statuses)b::text[], %(suppressing)b::boolean[],
+    %(ats)b::float8[], %(details)b::text[]
+)
+ON CONFLICT (channel, subject) DO UPDATE SET
+    status = EXCLUDED.status, suppressing = EXCLUDED.suppressing, at = EXCLUDED.at, detail = EXCLUDED.detail
+WHERE EXCLUDED.at > m.at OR (EXCLUDED.at = m.at AND EXCLUDED.suppressing)
+"""
+
+_MARKS = sql.SQL("SELECT {} FROM marks WHERE channel = %s AND subject = ANY(%s::text[]) ORDER BY subject").format(
+    sql.SQL(MARK_COLUMNS)
+)
+
 _PRUNE_RATE_WINDOWS = """
 DELETE FROM rate_windows AS w WHERE w.window_id < (
     SELECT max(later.window_id) FROM rate_windows AS later WHERE later.bucket = w.bucket
@@ -178,6 +225,11 @@ def _audit_record(row: Sequence[Any]) -> AuditRecord:
         detail=detail,
         target=target,
     )
+
+
+def _floats(values: Iterable[float | None]) -> list[float | None]:
+    """Times as floats: an array is dumped as one type, and a whole-second time may come as an int."""
+    return [None if value is None else float(value) for value in values]
 
 
 def _where(filters: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
@@ -549,9 +601,102 @@ class PostgresStore:
             cursor = await conn.execute(_TAKE, (bucket, window, limit))
             return await cursor.fetchone() is not None
 
+    # --- the webhook inbox ---------------------------------------------------------------------
+
+    async def add_activity(self, records: Sequence[ActivityRecord], marks: Sequence[Mark]) -> int:
+        events = events_in_key_order(records)
+        places = newest_marks(marks)
+        if not events and not places:
+            return 0
+        event_columns = {
+            "keys": [event.key for event in events],
+            "ats": _floats(event.at for event in events),
+            "statuses": [event.status for event in events],
+            "channels": [event.channel for event in events],
+            "received_ats": _floats(event.received_at for event in events),
+            "request_ids": [event.request_id for event in events],
+            "external_request_ids": [event.external_request_id for event in events],
+            "contact_ids": [event.contact_id for event in events],
+            "emails": [event.email for event in events],
+            "phones": [event.phone for event in events],
+            "message_ids": [event.message_id for event in events],
+            "message_instance_ids": [event.message_instance_id for event in events],
+            "broadcast_ids": [event.broadcast_id for event in events],
+            "hard_bounces": [event.hard_bounce for event in events],
+            "data": [event.data for event in events],
+        }
+        mark_columns = {
+            "channels": [mark.channel for mark in places],
+            "subjects": [mark.subject for mark in places],
+            "statuses": [mark.status for mark in places],
+            "suppressing": [mark.suppressing for mark in places],
+            "ats": _floats(mark.at for mark in places),
+            "details": [mark.detail for mark in places],
+        }
+        async with self._connection() as conn:
+            attempt = 1
+            while True:
+                try:
+                    async with conn.transaction():
+                        added = (await conn.execute(_ADD_ACTIVITY, event_columns)).rowcount if events else 0
+                        if places:
+                            await conn.execute(_PUT_MARKS, mark_columns)
+                    return added
+                except errors.DeadlockDetected:
+                    if attempt == _DEADLOCK_RETRIES:
+                        raise
+                    attempt += 1
+
+    async def activity(
+        self, query: ActivityFilter, *, limit: int, after: tuple[float, str] | None = None
+    ) -> ActivityPage:
+        condition, values = _where(
+            {
+                "request_id = ANY(%s::text[])": list(query.request_ids) if query.request_ids else None,
+                "external_request_id = %s": query.external_request_id,
+                "contact_id = %s": query.contact_id,
+                "email = %s": query.email,
+                "phone = %s": query.phone,
+                "status = ANY(%s::text[])": list(query.statuses) if query.statuses else None,
+                "channel = %s": query.channel,
+                "broadcast_id = %s": query.broadcast_id,
+                "at >= %s": query.since,
+                "at < %s": query.until,
+            }
+        )
+        page = sql.SQL("SELECT {} FROM activity WHERE {}{} ORDER BY at DESC, key DESC LIMIT %s").format(
+            sql.SQL(ACTIVITY_COLUMNS),
+            condition,
+            sql.SQL(" AND (at, key) < (%s, %s)" if after is not None else ""),
+        )
+        counts = sql.SQL("SELECT status, count(*) FROM activity WHERE {} GROUP BY status").format(condition)
+        async with self._connection() as conn, conn.transaction():
+            # One snapshot for the page and the counts, so that they agree while events keep arriving.
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            rows = []
+            if limit > 0:
+                rows = await (await conn.execute(page, (*values, *(after or ()), limit + 1))).fetchall()
+            per_status = await (await conn.execute(counts, values)).fetchall()
+        return activity_page(rows, per_status, limit)
+
+    async def marks(self, channel: str, subjects: Sequence[str]) -> list[Mark]:
+        if not subjects:
+            return []
+        async with self._connection() as conn:
+            rows = await (await conn.execute(_MARKS, (channel, list(dict.fromkeys(subjects))))).fetchall()
+        return [mark_of(row) for row in rows]
+
+    async def inbox_stats(self) -> InboxStats:
+        async with self._connection() as conn:
+            row = await (await conn.execute("SELECT count(*), max(received_at) FROM activity")).fetchone()
+        events, last = row if row else (0, None)
+        return InboxStats(events=int(events), last_received_at=last)
+
     # --- retention -----------------------------------------------------------------------------
 
-    async def prune(self, *, audit_before: float, ledger_before: float, now: float) -> None:
+    async def prune(
+        self, *, audit_before: float, ledger_before: float, now: float, activity_before: float | None = None
+    ) -> None:
         async with self._connection() as conn, conn.transaction():
             await conn.execute("DELETE FROM audit WHERE at < %s", (audit_before,))
             await conn.execute("DELETE FROM refusals WHERE minute < %s", (minute_of(audit_before),))
@@ -561,3 +706,6 @@ class PostgresStore:
             await conn.execute("DELETE FROM tokens WHERE expires_at <= %s", (now,))
             await conn.execute("DELETE FROM approvals WHERE expires_at <= %s", (now,))
             await conn.execute(_PRUNE_RATE_WINDOWS)
+            if activity_before is not None:
+                await conn.execute("DELETE FROM activity WHERE at < %s", (activity_before,))
+                await conn.execute("DELETE FROM marks WHERE NOT suppressing AND at < %s", (activity_before,))

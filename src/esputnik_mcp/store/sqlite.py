@@ -27,17 +27,29 @@ import anyio.to_thread
 
 from esputnik_mcp.store import schema
 from esputnik_mcp.store._common import (
+    ACTIVITY_COLUMNS,
+    MARK_COLUMNS,
     SETTLED,
+    activity_page,
+    activity_row,
     approval_record,
+    events_in_key_order,
     in_key_order,
     ledger_entry,
+    mark_of,
     minute_of,
+    newest_marks,
     settlements_in_key_order,
 )
 from esputnik_mcp.store.base import (
+    ActivityFilter,
+    ActivityPage,
+    ActivityRecord,
     ApprovalRecord,
     AuditRecord,
+    InboxStats,
     LedgerEntry,
+    Mark,
     Outcome,
     RefusalCount,
     Reservation,
@@ -135,6 +147,24 @@ ON CONFLICT (bucket, window_id) DO UPDATE SET calls = rate_windows.calls + 1 WHE
 RETURNING calls
 """
 
+_ADD_ACTIVITY = f"""
+INSERT INTO activity ({ACTIVITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO NOTHING
+"""  # noqa: S608 (constant columns)
+
+# A mark replaces the stored one only when newer (see _common.newer): a replayed or late delivery of an
+# older event leaves the newest word in place.
+_PUT_MARK = f"""
+INSERT INTO marks ({MARK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (channel, subject) DO UPDATE SET
+    status = excluded.status, suppressing = excluded.suppressing, at = excluded.at, detail = excluded.detail
+WHERE excluded.at > marks.at OR (excluded.at = marks.at AND excluded.suppressing)
+"""  # noqa: S608 (constant columns)
+
+_MARKS = f"""
+SELECT {MARK_COLUMNS} FROM marks WHERE channel = ? AND subject IN (SELECT value FROM json_each(?)) ORDER BY subject
+"""  # noqa: S608 (constant columns)
+
 _PRUNE_RATE_WINDOWS = """
 DELETE FROM rate_windows WHERE window_id < (
     SELECT max(later.window_id) FROM rate_windows AS later WHERE later.bucket = rate_windows.bucket
@@ -176,6 +206,15 @@ def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T
         _rollback(db)
         raise
     return result
+
+
+def _read(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` in one read transaction: its statements all see the same snapshot of the file."""
+    db.execute("BEGIN")
+    try:
+        return work(db)
+    finally:
+        _rollback(db)
 
 
 def _one_approval(cursor: sqlite3.Cursor) -> ApprovalRecord | None:
@@ -523,9 +562,77 @@ class SQLiteStore:
             return False
         return await self._run(lambda db: bool(db.execute(_TAKE, (bucket, window, limit)).fetchall()))
 
+    # --- the webhook inbox ---------------------------------------------------------------------
+
+    async def add_activity(self, records: Sequence[ActivityRecord], marks: Sequence[Mark]) -> int:
+        events = [activity_row(record) for record in events_in_key_order(records)]
+        places = [
+            (mark.channel, mark.subject, mark.status, mark.suppressing, mark.at, mark.detail)
+            for mark in newest_marks(marks)
+        ]
+        if not events and not places:
+            return 0
+
+        def work(db: sqlite3.Connection) -> int:
+            added = db.executemany(_ADD_ACTIVITY, events).rowcount if events else 0
+            if places:
+                db.executemany(_PUT_MARK, places)
+            return added
+
+        return await self._run(lambda db: _write(db, work))
+
+    async def activity(
+        self, query: ActivityFilter, *, limit: int, after: tuple[float, str] | None = None
+    ) -> ActivityPage:
+        request_ids = json.dumps(list(query.request_ids)) if query.request_ids else None
+        statuses = json.dumps(list(query.statuses)) if query.statuses else None
+        # Only the criteria given, so that each query can use the index of its lookup.
+        filters = {
+            "request_id IN (SELECT value FROM json_each(?))": request_ids,
+            "external_request_id = ?": query.external_request_id,
+            "contact_id = ?": query.contact_id,
+            "email = ?": query.email,
+            "phone = ?": query.phone,
+            "status IN (SELECT value FROM json_each(?))": statuses,
+            "channel = ?": query.channel,
+            "broadcast_id = ?": query.broadcast_id,
+            "at >= ?": query.since,
+            "at < ?": query.until,
+        }
+        clauses = [clause for clause, value in filters.items() if value is not None]
+        values = [value for value in filters.values() if value is not None]
+        condition = " AND ".join(clauses) or "1"
+        page = (
+            f"SELECT {ACTIVITY_COLUMNS} FROM activity WHERE {condition}"  # noqa: S608 (constant clauses)
+            f"{' AND (at, key) < (?, ?)' if after is not None else ''} ORDER BY at DESC, key DESC LIMIT ?"
+        )
+        page_values = [*values, *(after or ()), limit + 1]
+        counts = f"SELECT status, count(*) FROM activity WHERE {condition} GROUP BY status"  # noqa: S608 (constant clauses)
+
+        def work(db: sqlite3.Connection) -> ActivityPage:
+            rows = db.execute(page, page_values).fetchall() if limit > 0 else []
+            return activity_page(rows, db.execute(counts, values).fetchall(), limit)
+
+        return await self._run(lambda db: _read(db, work))
+
+    async def marks(self, channel: str, subjects: Sequence[str]) -> list[Mark]:
+        if not subjects:
+            return []
+        wanted = json.dumps(list(dict.fromkeys(subjects)))
+        return await self._run(lambda db: [mark_of(row) for row in db.execute(_MARKS, (channel, wanted))])
+
+    async def inbox_stats(self) -> InboxStats:
+        def work(db: sqlite3.Connection) -> InboxStats:
+            events, last = db.execute("SELECT count(*), max(received_at) FROM activity").fetchone()
+            return InboxStats(events=events, last_received_at=last)
+
+        return await self._run(work)
+
     # --- retention -----------------------------------------------------------------------------
 
-    async def prune(self, *, audit_before: float, ledger_before: float, now: float) -> None:
+    async def prune(
+        self, *, audit_before: float, ledger_before: float, now: float, activity_before: float | None = None
+    ) -> None:
         def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM audit WHERE at < ?", (audit_before,))
             db.execute("DELETE FROM refusals WHERE minute < ?", (minute_of(audit_before),))
@@ -536,5 +643,8 @@ class SQLiteStore:
             db.execute("DELETE FROM tokens WHERE expires_at <= ?", (now,))
             db.execute("DELETE FROM approvals WHERE expires_at <= ?", (now,))
             db.execute(_PRUNE_RATE_WINDOWS)
+            if activity_before is not None:
+                db.execute("DELETE FROM activity WHERE at < ?", (activity_before,))
+                db.execute("DELETE FROM marks WHERE suppressing = 0 AND at < ?", (activity_before,))
 
         await self._run(lambda db: _write(db, work))

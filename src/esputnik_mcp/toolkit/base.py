@@ -14,6 +14,7 @@ import anyio
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.inbox import Inbox
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import StateStore
 from esputnik_mcp.toolspec import Kind, SendPlan, Toolset, ToolSpec
@@ -53,6 +54,10 @@ class SendInput(ConfirmableInput):
     allow_duplicate: bool = Field(
         default=False,
         description="Resend what reached the same recipient in the last 24 h; only when the user asks.",
+    )
+    include_suppressed: bool = Field(
+        default=False,
+        description="Also send to recipients that hard-bounced, unsubscribed or marked spam; only when the user asks.",
     )
 
 
@@ -152,6 +157,10 @@ class ToolContext:
     progress: Progress = _no_progress
     cache: dict[str, Any] = field(default_factory=dict)
     state: StateStore | None = None  # the server's ledger and audit log, for tools that report on them
+    inbox: Inbox | None = None  # what eSputnik's webhook pushed
+    # Recipients (as the call names them) the gate left out of this send, and why (a hard bounce,
+    # an unsubscribe, a spam complaint the inbox knows of).
+    held_back: Mapping[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[InputT, ToolContext], Awaitable[Result[Any]]]

@@ -37,3 +37,23 @@ def decode_cursor(cursor: str | None, query: Mapping[str, object]) -> int:
     if fingerprint != _fingerprint(query) or start < 1:
         raise ToolFailure("cursor belongs to a different query: repeat the same filters, or start without a cursor")
     return start
+
+
+def encode_position(position: object, query: Mapping[str, object]) -> str:
+    """A cursor holding any JSON ``position`` (a keyset, an upstream cursor …) for ``query``."""
+    raw = json.dumps({"p": position, "q": _fingerprint(query)}, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(cursor: str, query: Mapping[str, object]) -> object:
+    """The position a cursor of :func:`encode_position` holds. A cursor of another query is refused."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        position = data["p"]
+        fingerprint = str(data["q"])
+    except (ValueError, KeyError, TypeError):
+        raise ToolFailure("cursor is not valid: pass next_cursor exactly as a previous call returned it") from None
+    if fingerprint != _fingerprint(query):
+        raise ToolFailure("cursor belongs to a different query: repeat the same filters, or start without a cursor")
+    return position

@@ -172,7 +172,7 @@ MessageId = Annotated[int, Field(ge=1, le=2**31 - 1, description="From list_mess
 FirstName = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, description="From its start.")]
 LastName = FirstName
 Limit = Annotated[int, Field(ge=1, le=MAX_ROWS)]
-Cursor = Annotated[str, Field(min_length=1, max_length=200, description="next_cursor of the previous page.")]
+Cursor = Annotated[str, Field(min_length=1, max_length=400, description="next_cursor of the previous page.")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
     Field(description="detailed adds every channel, custom field, address and language."),

@@ -10,8 +10,8 @@ retried; the summary says what to check before sending again.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -55,6 +55,11 @@ class RecipientResult(View):
     message: str | None = Field(default=None, description="eSputnik's remark, or why the send failed.")
 
 
+class HeldView(View):
+    recipient: str = Field(description="As named in the call.")
+    reason: str = Field(description="What the webhook inbox shows: hard bounce, unsubscribed or marked as spam.")
+
+
 class SendOutput(ToolOutput):
     truncatable: ClassVar[str | None] = "results"
     cut_advice: ClassVar[str] = (
@@ -75,6 +80,9 @@ class SendOutput(ToolOutput):
     results: list[RecipientResult] = Field(
         description="One per recipient: unknown first, then failed, then queued, each in call order."
     )
+    held_back: list[HeldView] | None = Field(
+        default=None, description="Left out, not sent: pass include_suppressed=true to send to them too."
+    )
 
     def cut(self, keep: int) -> None:
         super().cut(keep)
@@ -85,9 +93,10 @@ class SendOutput(ToolOutput):
 class SendReport:
     """Collects what became of each recipient of one tool call, request by request."""
 
-    def __init__(self, channel: str, content: str) -> None:
+    def __init__(self, channel: str, content: str, held_back: Mapping[str, str] | None = None) -> None:
         self.channel = channel
         self.content = content
+        self._held = dict(held_back or {})
         self._rows: list[tuple[RecipientResult, Addressee | None]] = []
         self._requests: list[RequestView] = []
         self._unknown_reason: str | None = None
@@ -166,11 +175,14 @@ class SendReport:
             request_ids=[r.request_id for r in results if r.request_id],
             requests=sorted(self._requests, key=lambda r: r.index) or None,
             results=results,
+            held_back=[HeldView(recipient=label, reason=reason) for label, reason in self._held.items()] or None,
         )
         summary = (
             f"{self.content}: {out.queued} queued, {out.failed} failed, {out.unknown} unknown "
             f"of {counted(out.total, 'recipient')}"
         )
+        if self._held:
+            summary += f"; {held_summary(self._held)} left out"
         if out.unknown:
             summary += ". " + self._unknown_advice(out, rows)
         elif out.queued:
@@ -200,6 +212,13 @@ class SendReport:
         else:
             advice += "the recipients' message history in eSputnik"
         return advice + " before sending to them again"
+
+
+def held_summary(held: Mapping[str, str]) -> str:
+    """``3 recipients (hard bounce 2, unsubscribed 1)``: how many were held back, and why."""
+    reasons = Counter(reason.split(" on ")[0] for reason in held.values())
+    why = ", ".join(f"{reason} {count}" for reason, count in reasons.most_common())
+    return f"{counted(len(held), 'recipient')} ({why})"
 
 
 def _key(locator: str | None) -> str | None:

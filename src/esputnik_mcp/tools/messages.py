@@ -9,6 +9,7 @@ from pydantic import Field
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolInput, ToolOutput, tool
 from esputnik_mcp.toolkit.bulk import counted
 from esputnik_mcp.toolkit.cursor import decode_cursor, encode_cursor
+from esputnik_mcp.toolkit.inbox import inbox_activity
 from esputnik_mcp.toolkit.params import Cursor, Email, Limit, RequestId
 from esputnik_mcp.toolkit.sending import text_start
 from esputnik_mcp.toolkit.views import NextCursor, Total, View, page_summary
@@ -26,6 +27,9 @@ class StatusView(View):
     status: str | None = Field(default=None, description="eSputnik's status, e.g. IN_QUEUE, DELIVERED, READ.")
     delivered: bool | None = None
     failed: bool | None = None
+    activity: list[str] | None = Field(
+        default=None, description="What eSputnik's webhook reported for it, oldest first, e.g. READ, CLICKED."
+    )
 
 
 class MessageStatusOutput(ToolOutput):
@@ -45,14 +49,18 @@ class MessageStatusOutput(ToolOutput):
     toolset=Toolset.MESSAGING,
     kind=Kind.READ,
     description="""Delivery status of sends by the request_ids the send tools returned: delivered, failed,
-    pending or not found, per id. One read per 100 ids.""",
+    pending or not found, per id, with what the webhook inbox adds (read, clicked, bounced). One read
+    per 100 ids.""",
     example={"request_ids": ["00000000-0000-0000-0000-000000000000"]},
 )
 async def get_message_status(params: MessageStatusInput, ctx: ToolContext) -> Result[MessageStatusOutput]:
     ids = list(dict.fromkeys(params.request_ids))
     found = {s.request_id: s for s in await ctx.client.messages.status(ids) if s.request_id}
+    pushed = await inbox_activity(ctx, ids)
     statuses = [
-        StatusView(request_id=i, status=s.status, delivered=s.delivered, failed=s.failed)
+        StatusView(
+            request_id=i, status=s.status, delivered=s.delivered, failed=s.failed, activity=pushed.get(i) or None
+        )
         for i in ids
         if (s := found.get(i)) is not None
     ]

@@ -99,7 +99,7 @@ async def plan_email(params: SendEmailInput, ctx: ToolContext) -> SendPlan:
     sender = _sender_for(params, ctx)
     await check_sender(ctx, "email", sender)
 
-    async def rendering() -> Rendering:
+    async def rendering(audience: Audience) -> Rendering:
         shown, _ = await who(ctx, Person(params.to, address=params.to))
         html = params.html if params.html is not None else html_from_text(params.text or "")
         one = sample(shown, subject=params.subject, html=html, text=params.text)
@@ -180,7 +180,7 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
     sender = _sms_sender(params, ctx)
     await check_sender(ctx, "sms", sender)
 
-    async def rendering() -> Rendering:
+    async def rendering(audience: Audience) -> Rendering:
         shown, _ = await who(ctx, Person(params.phone, address=params.phone))
         one = sample(shown, text=params.text, sms=True)
         parts = sms_parts(params.text)
@@ -313,8 +313,10 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
         for r in people
     ]
 
-    async def rendering() -> Rendering:
-        return await render_stored(ctx, params.channel, params.message_id, message, persons, sender=params.from_name)
+    async def rendering(audience: Audience) -> Rendering:
+        going = set(audience.recipients)
+        chosen = [p for p in persons if p.label in going]
+        return await render_stored(ctx, params.channel, params.message_id, message, chosen, sender=params.from_name)
 
     name = f" {message.name!r}" if message is not None and message.name else ""
     return SendPlan(
@@ -344,7 +346,7 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
     },
 )
 async def send_prepared_message(params: SendPreparedMessageInput, ctx: ToolContext) -> Result[SendOutput]:
-    people = params.recipients
+    people = [r for r in params.recipients if r.label not in ctx.held_back]
     recipients = [
         recipient(
             locator=r.locator,
@@ -363,7 +365,7 @@ async def send_prepared_message(params: SendPreparedMessageInput, ctx: ToolConte
         from_name=params.from_name,
         on_done=chunk_progress(ctx.progress, len(recipients)),
     )
-    report = SendReport(params.channel, f"template {params.message_id} ({params.channel})")
+    report = SendReport(params.channel, f"template {params.message_id} ({params.channel})", ctx.held_back)
     addressees = [Addressee(r.label, r.locator, r.external_request_id) for r in people]
     for chunk in outcomes:
         report.add_chunk(addressees, chunk)

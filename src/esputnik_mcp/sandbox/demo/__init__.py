@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from esputnik_mcp.sandbox.demo import history
 from esputnik_mcp.sandbox.demo.content import (
     ADDRESS_BOOK,
     APPINBOX_TEMPLATES,
@@ -56,6 +57,11 @@ if TYPE_CHECKING:
 
 DEMO_SEED = 20250604
 DEMO_CONTACTS = 3000
+# Addresses of the default demo account (DEMO_SEED, DEMO_CONTACTS) with a known past
+# (:mod:`esputnik_mcp.sandbox.demo.history`): a hard bounce in the first newsletter (a send to it
+# bounces again), and an unsubscribe from that newsletter (the address is on the unsubscribed list).
+DEMO_BOUNCED_EMAIL = "bounce.ivan.kvitka55@example.net"
+DEMO_UNSUBSCRIBED_EMAIL = "tom.oconnor307@example.com"
 DEMO_ORDERS = 1500
 DEMO_SITE_EVENTS = 2000
 DAY = 86_400.0
@@ -84,6 +90,9 @@ class DemoData:
     unsubscribed: list[tuple[Any, ...]] = field(default_factory=list)
     orders: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    instances: list[tuple[Any, ...]] = field(default_factory=list)
+    activity: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +105,11 @@ class _Person:
     external_id: str | None
     tier: str | None
     city: str | None
+    first: str
+
+    @property
+    def language(self) -> str:
+        return self.locale.language
 
 
 def generate(seed: int = DEMO_SEED, now: float = 0.0, contacts: int = DEMO_CONTACTS) -> DemoData:
@@ -108,6 +122,7 @@ def generate(seed: int = DEMO_SEED, now: float = 0.0, contacts: int = DEMO_CONTA
     with_email = [p for p in people if p.email]
     for person in rng.sample(with_email, len(with_email) // 50):
         data.unsubscribed.append((person.email, now - rng.uniform(0, 90) * DAY))
+    history.generate(seed, data, list(people), now)
     return data
 
 
@@ -129,7 +144,7 @@ def _person(rng: random.Random, data: DemoData, index: int, now: float) -> _Pers
     external_id = f"CUST-{200_000 + index}" if r() < 0.6 else None
     tier = rng.choices(TIERS, cum_weights=(50, 80, 95, 100))[0] if r() < 0.8 else None
     city = _pick(rng, locale.cities) if r() < 0.7 else None
-    person = _Person(100_001 + index, locale, created, email, phone, external_id, tier, city)
+    person = _Person(100_001 + index, locale, created, email, phone, external_id, tier, city, first)
     status = "NEED_CONFIRMATION" if r() < 0.03 else "CONFIRMED"
     zone = _pick(rng, locale.zones)
     data.contacts.append(
@@ -356,6 +371,20 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
         conn.executemany(
             "INSERT INTO events (type_key, contact_id, params_json, occurred_at, source) VALUES (?, ?, ?, ?, ?)",
             data.events,
+        )
+        conn.executemany(
+            "INSERT INTO messages (request_id, channel, contact_id, locator, template_id, sent_at, outcome, sender,"
+            " subject, content, tags_json, external_request_id, language_code, cost_minor, parts, message_name,"
+            " instance_id, broadcast_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'demo')",
+            data.messages,
+        )
+        conn.executemany(
+            "INSERT INTO message_instances (id, template_id, broadcast_id) VALUES (?, ?, ?)", data.instances
+        )
+        conn.executemany(
+            "INSERT INTO activity (request_id, contact_id, channel, address, status, message_status, at, hard_bounce,"
+            " status_description, click_link, subscriptions_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            data.activity,
         )
         for body in EMAIL_TEMPLATES:
             messaging.add_template(state, "email", {**body, "from": EMAIL_FROM})

@@ -474,3 +474,28 @@ TELEGRAM_TEMPLATES: tuple[dict[str, Any], ...] = (
     },
 )
 SITE_EVENTS = ("pageViewed", "productViewed", "cartUpdated", "productAddedToWishlist", "searchRequest")
+
+# The account's past sends (see demo.history). Broadcasts: broadcast id, stored message, days
+# before the demo's load time, how many recipients.
+CAMPAIGNS: tuple[tuple[int, int, float, int], ...] = (
+    (8101, 3005, 52.3, 80),  # Newsletter: June garden picks
+    (8102, 3005, 31.6, 80),
+    (8103, 4003, 20.2, 40),  # SMS: Flash sale
+    (8104, 3005, 9.4, 80),
+)
+# Stored messages sent by triggers, as the account's workflows would send them.
+WELCOME_EMAIL, WELCOME_EMAIL_UK, CART_EMAIL, ORDER_EMAIL, DELIVERY_SMS = 3001, 3007, 3002, 3003, 4002
+# The links people click in each stored message.
+CLICK_LINKS: dict[int, tuple[str, ...]] = {
+    3001: ("https://lumen-home.example/new-arrivals", "https://lumen-home.example/account"),
+    3002: ("https://lumen-home.example/cart",),
+    3003: ("https://lumen-home.example/account/orders",),
+    3005: (
+        "https://lumen-home.example/collections/summer-evenings",
+        "https://lumen-home.example/p/sku-1001",
+        "https://lumen-home.example/p/sku-1007",
+        "https://lumen-home.example/p/sku-1006",
+    ),
+    3007: ("https://lumen-home.example/uk/new-arrivals",),
+}
+SOFT_BOUNCE_DESCRIPTION = "452 4.2.2 <{address}>: Mailbox full, try again later"

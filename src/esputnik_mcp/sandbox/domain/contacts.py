@@ -369,6 +369,7 @@ def delete(state: State, contact_id: int, *, erase: bool) -> None:
         ("events", "contact_id"),
         ("orders", "contact_id"),
         ("messages", "contact_id"),
+        ("activity", "contact_id"),
         ("contacts", "id"),
     ):
         conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (contact_id,))  # noqa: S608

@@ -1,14 +1,10 @@
 """Sending, the delivery status of what was sent, and stored messages (templates).
 
-Nothing leaves the sandbox: a send is a row in ``messages`` whose status moves on with the
-sandbox clock. Email goes ``IN_QUEUE`` → ``DELIVERED`` → ``READ``; SMS ``IN_QUEUE`` →
-``PENDING`` → ``DELIVERED``; Viber ``IN_QUEUE`` → ``PENDING`` → ``DELIVERED`` → ``READ``; mobile
-push and App Inbox ``IN_QUEUE`` → ``DELIVERED``; Telegram ``DELIVERED`` at once. Deterministic
-failures: an email address containing ``bounce`` ends ``UNDELIVERED``; a phone number ending in
-``000`` ends ``SMS_UNDELIVERED_STATE`` (``VIBER_UNDELIVERED_STATE`` for Viber); a Telegram chat id
-ending in ``000`` is ``BOT_SEND_ERROR``. The status names are the reference's (esputnik-api.md
-§7.6; mobile push and App Inbox have none there, so theirs are the email ones); the timings and
-failure rules are the sandbox's own.
+Nothing leaves the sandbox: a send is a row in ``messages`` plus the activity events its channel's
+timeline brings, dated from the moment of sending (:mod:`esputnik_mcp.sandbox.domain.timeline`
+has the timelines and the failure rules, :mod:`esputnik_mcp.sandbox.domain.activity` the events).
+The status ``/v1/message/status`` reports is the one the message's latest event has brought it
+to, or before any, its timeline's (``IN_QUEUE``, ``PENDING``).
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from esputnik_mcp.sandbox import rules
-from esputnik_mcp.sandbox.domain import account, contacts, velocity
+from esputnik_mcp.sandbox.domain import account, activity, contacts, timeline, velocity
 from esputnik_mcp.sandbox.validation import ChannelIn, ContactIn
 from esputnik_mcp.sandbox.wire import prune
 
@@ -32,14 +28,8 @@ if TYPE_CHECKING:
 # SQL here is composed from fixed fragments; every value goes in as a ``?`` parameter
 # (hence the S608 waivers).
 
-EMAIL_DELIVERED_AFTER = 5.0
-EMAIL_READ_AFTER = 60.0
-SMS_PENDING_AFTER = 2.0
-SMS_DELIVERED_AFTER = 10.0
-VIBER_READ_AFTER = 60.0
-PUSH_DELIVERED_AFTER = 2.0
-
-SENT, BOUNCE, NO_MONEY = "sent", "bounce", "no_money"
+# Message instances (messageInstanceId) are numbered from here on (the sandbox's own numbering).
+INSTANCE_BASE = 700_000
 
 _GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
@@ -103,6 +93,7 @@ class Outgoing:
     tags: list[str] = field(default_factory=list)
     external_request_id: str | None = None
     language_code: str | None = None
+    message_name: str | None = None
 
 
 def error_result(locator: str, message: str) -> dict[str, Any]:
@@ -156,27 +147,34 @@ def contact_at(state: State, channel: account.Channel, locator: str) -> int | No
     return None
 
 
-def _fate(channel: account.Channel, locator: str) -> str:
-    if channel == "email":
-        return BOUNCE if "bounce" in locator.lower() else SENT
-    if channel in ("sms", "viber"):
-        return BOUNCE if (rules.normal_phone(locator) or "").endswith("000") else SENT
-    if channel == "telegram":
-        return BOUNCE if locator.strip().endswith("000") else SENT
-    return SENT
+def instance_for(state: State, template_id: int) -> int:
+    """The message instance that sends of stored message ``template_id`` outside a broadcast belong to:
+    one per message, made at its first send (eSputnik documents messageInstanceId without saying
+    when a new instance begins; one per message outside broadcasts is the sandbox's own)."""
+    row = state.conn.execute(
+        "SELECT id FROM message_instances WHERE template_id = ? AND broadcast_id IS NULL", (template_id,)
+    ).fetchone()
+    if row is not None:
+        return int(row[0])
+    last = state.conn.execute("SELECT MAX(id) FROM message_instances").fetchone()[0]
+    instance = max(int(last or 0), INSTANCE_BASE) + 1
+    state.conn.execute("INSERT INTO message_instances (id, template_id) VALUES (?, ?)", (instance, template_id))
+    return instance
 
 
 def send(state: State, out: Outgoing) -> dict[str, Any]:
-    """Queue one message (pay for it) and return its SPEC SendMessageResultDto."""
+    """Queue one message (pay for it), write the events it will have, and return its SPEC
+    SendMessageResultDto."""
     parts = sms_parts(out.content) if out.channel == "sms" else 1
     cost = account.charge(state, out.channel, parts)
-    outcome = NO_MONEY if cost is None else _fate(out.channel, out.locator)
+    outcome = timeline.NO_MONEY if cost is None else timeline.fate(out.channel, out.locator)
     request_id = str(uuid.uuid4())
+    instance = None if out.template_id is None else instance_for(state, out.template_id)
     state.conn.execute(
         "INSERT INTO messages (request_id, channel, contact_id, locator, template_id, sent_at, outcome,"
-        " sender,"
-        " subject, content, tags_json, external_request_id, language_code, cost_minor, parts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " sender, subject, content, tags_json, external_request_id, language_code, cost_minor, parts,"
+        " message_name, instance_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             request_id,
             out.channel,
@@ -193,54 +191,12 @@ def send(state: State, out: Outgoing) -> dict[str, Any]:
             out.language_code,
             cost or 0,
             parts,
+            out.message_name,
+            instance,
         ),
     )
+    activity.materialise(state, request_id, out.channel, outcome, contact_id=out.contact_id, locator=out.locator)
     return {"locator": out.locator, "status": "OK", "requestId": request_id}
-
-
-def status_of(channel: str, outcome: str, elapsed: float) -> tuple[str, bool, bool]:
-    """(status, delivered, failed) of a message ``elapsed`` seconds after it was sent."""
-    if outcome == NO_MONEY:
-        return "NO_MONEY", False, True
-    if channel == "email":
-        return _email_status(outcome, elapsed)
-    if channel == "viber":
-        return _viber_status(outcome, elapsed)
-    if channel == "telegram":
-        return ("BOT_SEND_ERROR", False, True) if outcome == BOUNCE else ("DELIVERED", True, False)
-    if channel in ("mobilepush", "appinbox"):
-        return ("IN_QUEUE", False, False) if elapsed < PUSH_DELIVERED_AFTER else ("DELIVERED", True, False)
-    return _sms_status(outcome, elapsed)
-
-
-def _email_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
-    """Queued, then delivered (or bounced), then read: the email timeline."""
-    if elapsed < EMAIL_DELIVERED_AFTER:
-        return "IN_QUEUE", False, False
-    if outcome == BOUNCE:
-        return "UNDELIVERED", False, True
-    return ("DELIVERED" if elapsed < EMAIL_READ_AFTER else "READ"), True, False
-
-
-def _sms_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
-    """Queued, pending at the operator, then delivered (or not): the SMS timeline."""
-    if elapsed < SMS_PENDING_AFTER:
-        return "IN_QUEUE", False, False
-    if elapsed < SMS_DELIVERED_AFTER:
-        return "PENDING", False, False
-    if outcome == BOUNCE:
-        return "SMS_UNDELIVERED_STATE", False, True
-    return "DELIVERED", True, False
-
-
-def _viber_status(outcome: str, elapsed: float) -> tuple[str, bool, bool]:
-    """The SMS timeline with Viber's names, then read."""
-    status, delivered, failed = _sms_status(outcome, elapsed)
-    if failed:
-        return "VIBER_UNDELIVERED_STATE", False, True
-    if delivered and elapsed >= VIBER_READ_AFTER:
-        return "READ", True, False
-    return status, delivered, failed
 
 
 def statuses(state: State, request_ids: list[str]) -> list[dict[str, Any]]:
@@ -255,19 +211,26 @@ def statuses(state: State, request_ids: list[str]) -> list[dict[str, Any]]:
             request_ids,
         )
     }
+    reached = activity.reached_statuses(state, list(rows))
     result = []
     for request_id in dict.fromkeys(request_ids):
         row = rows.get(request_id)
         if row is None:
             continue
-        status, delivered, failed = status_of(row["channel"], row["outcome"], state.now() - row["sent_at"])
+        status = reached.get(request_id)
+        if status is None:
+            status = timeline.status_of(row["channel"], row["outcome"], state.now() - row["sent_at"])[0]
+        delivered, failed = timeline.flags(status)
         result.append({"requestId": request_id, "status": status, "delivered": delivered, "failed": failed})
     return result
 
 
 def sent_messages(state: State, *, contact_id: int | None = None) -> list[dict[str, Any]]:
-    """What was "sent", oldest first (for tests and the admin view)."""
-    where, params = ("WHERE contact_id = ?", [contact_id]) if contact_id is not None else ("", [])
+    """What was "sent" through the API, oldest first (for tests and the admin view); the demo
+    account's past sends are left out."""
+    where, params = "WHERE source = 'api'", []
+    if contact_id is not None:
+        where, params = where + " AND contact_id = ?", [contact_id]
     rows = state.conn.execute(f"SELECT * FROM messages {where} ORDER BY sent_at, rowid", params)  # noqa: S608
     return [
         {

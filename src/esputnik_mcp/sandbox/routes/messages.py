@@ -261,7 +261,8 @@ def smartsend(call: Call) -> Response:
             template_id=message_id,
             tags=list(body.get("tags", [])),
             external_request_id=recipient.externalRequestId,
-            language_code=recipient.languageCode,
+            language_code=recipient.languageCode or body.get("languageCode"),
+            message_name=str(stored.get("name", "")) or None,
         )
         results.append(messaging.send(call.state, out))
     return _results(results)
