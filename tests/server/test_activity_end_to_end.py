@@ -31,15 +31,16 @@ BASIC = "esputnik:e2e-w3bh00k-pa55"
 
 
 @pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    backend = Backend(request.param, tmp_path, request)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    opened = Backend(request.param, tmp_path, request)
     try:
-        yield await backend.open()
+        yield opened
     finally:
-        await backend.close()
+        await opened.close()
 
 
-async def test_send_delivered_read_stored_visible_and_a_bounce_held_back(store: StateStore) -> None:
+async def test_send_delivered_read_stored_visible_and_a_bounce_held_back(backend: Backend) -> None:
+    store: StateStore = await backend.open()
     sandbox: Sandbox = demo_sandbox()
     client = ESputnikClient("sandbox", base_url=SANDBOX_BASE_URL, transport=sandbox.transport())
     settings = Settings(
@@ -82,3 +83,11 @@ async def test_send_delivered_read_stored_visible_and_a_bounce_held_back(store: 
         await client.aclose()
     emails = sandbox.journal.for_route("POST /v1/message/email")
     assert len(emails) == 2, "the held-back send never reached eSputnik"
+
+    # A desktop server over stdio, given the same database, reads the same inbox.
+    # (The sandbox's frozen clock dates these events in 2025: kept longer than the default 90 days.)
+    kept = settings.model_copy(update={"activity_retention_days": 3650})
+    desktop = Runtime(settings=kept, client=client, sandbox=sandbox, store=await backend.open())
+    async with Client(build_server(desktop)) as local:
+        seen = await local.call_tool("get_message_activity", {"request_ids": [request_id]})
+    assert [e["status"] for e in (seen.structured_content or {})["events"]] == ["READ", "DELIVERED"]

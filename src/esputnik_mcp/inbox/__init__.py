@@ -49,16 +49,15 @@ class Held:
     recipient: str
     status: str  # UNDELIVERED (a hard bounce), UNSUBSCRIBED or SPAM
     at: float
-    detail: str | None = None
+    detail: str | None = None  # eSputnik's statusDescription: untrusted text, quote it to show it
 
     @property
     def reason(self) -> str:
         return _REASON.get(self.status, self.status.lower())
 
-    def describe(self) -> str:
-        day = datetime.fromtimestamp(self.at, UTC).strftime("%Y-%m-%d")
-        detail = f": {self.detail}" if self.detail else ""
-        return f"{self.reason} on {day}{detail}"
+    @property
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.at, UTC).strftime("%Y-%m-%d")
 
 
 Refresh = Callable[[], Awaitable[object]]

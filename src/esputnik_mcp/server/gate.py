@@ -26,7 +26,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
-from esputnik_mcp.inbox import Inbox
+from esputnik_mcp.inbox import Held, Inbox
 from esputnik_mcp.safety.confirm import Confirmations, payload_hash
 from esputnik_mcp.safety.guards import RateLimits, Refusal, check_recipients, mask
 from esputnik_mcp.safety.ledger import DAY, Ledger, RecipientOutcome
@@ -38,6 +38,7 @@ from esputnik_mcp.server.confirmation import Confirmer, Decision, Preview, Stop
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore, StoreUnavailable
 from esputnik_mcp.toolkit.base import Result
+from esputnik_mcp.toolkit.render import quoted
 from esputnik_mcp.toolkit.sending import SendOutput
 from esputnik_mcp.tools import catalogue
 from esputnik_mcp.toolspec import Kind, SendPlan, ToolSpec
@@ -207,7 +208,7 @@ class Gate:
         held = await self.inbox.held_back(plan.channel, {r: audience.known_as.get(r) for r in audience.recipients})
         if not held:
             return plan, None
-        reasons = {label: held[label].describe() for label in audience.recipients if label in held}
+        reasons = {label: _held_reason(held[label]) for label in audience.recipients if label in held}
         kept = tuple(r for r in audience.recipients if r not in held)
         if not kept and not audience.segments:
             shown = "; ".join(f"{label}: {reason}" for label, reason in list(reasons.items())[:5])
@@ -325,6 +326,11 @@ class Gate:
                 target=spec.target(params)[:300] if spec.target is not None else None,
             )
         )
+
+
+def _held_reason(held: Held) -> str:
+    """``hard bounce on 2026-11-20: "550 5.1.1 …"``: eSputnik's own words quoted as data."""
+    return f"{held.reason} on {held.day}" + (f": {quoted(held.detail)}" if held.detail else "")
 
 
 def policy_for(settings: Settings) -> ToolPolicy:
