@@ -88,7 +88,7 @@ def record_of(event: Activity, *, received_at: float) -> ActivityRecord:
         message_instance_id=event.message_instance_id,
         broadcast_id=event.broadcast_id,
         hard_bounce=bool(event.hard_bounce),
-        data=json.dumps(event.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False),
+        data=event.model_dump_json(by_alias=True, exclude_none=True),
     )
 
 
