@@ -161,6 +161,15 @@ class Settings(BaseSettings):
     max_recipients: Annotated[
         int, Field(ge=1, le=100_000, description="Most recipients one send call may have; more is refused.")
     ] = 100
+    max_broadcast_audience: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=100_000_000,
+            description="Most people a send to segments (a broadcast, an SMS or Viber message to a segment) may "
+            "reach, counted from the segments' members; more is refused.",
+        ),
+    ] = 10_000
     allowed_recipients: Annotated[
         list[str],
         NoDecode,

@@ -29,8 +29,10 @@ class Toolset(enum.StrEnum):
     CONTACTS = "contacts"
     SEGMENTS = "segments"
     MESSAGING = "messaging"
+    CAMPAIGNS = "campaigns"  # broadcasts and workflows
     EVENTS = "events"
     ORDERS = "orders"
+    COMMERCE = "commerce"  # promo codes, product feeds, recommendations
     ACCOUNT = "account"
     ACTIVITY = "activity"
 

@@ -1,11 +1,15 @@
-"""A send to a segment is as many sends as the segment has members: the recipient cap counts them,
-the allowlist cannot vouch for them, the ledger remembers the segment, and the person confirming is
-told the segment and its size. (Broadcasts and segment SMS build on this.)"""
+"""A send to a segment is as many sends as the segment has members: ESPUTNIK_MAX_BROADCAST_AUDIENCE
+counts them (the per-call recipient cap is for recipients named one by one), the allowlist cannot
+vouch for them, the ledger remembers the segment, and only a person approves it, seeing the segment
+and its size: never a token alone, never unasked. (Broadcasts and segment SMS build on this.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from mcp import Client
+from mcp_types import ElicitResult
 from pydantic import Field
 
 from esputnik_mcp.safety.guards import check_recipients
@@ -26,17 +30,27 @@ def segment_plan(*segments: SegmentAudience, recipients: tuple[str, ...] = ()) -
     return SendPlan(channel="sms", audience=audience, content="Sale!", content_key="h:sale")
 
 
-def test_the_cap_counts_a_segments_members() -> None:
+def test_the_audience_cap_counts_a_segments_members() -> None:
     big = segment_plan(SegmentAudience(VIP, "VIP customers", members=150))
-    refusal = check_recipients(big, max_recipients=100, allowed=[])
+    refusal = check_recipients(big, max_recipients=100_000, allowed=[], max_audience=100)
     assert refusal is not None
-    assert refusal.guard == "max_recipients"
+    assert refusal.guard == "max_broadcast_audience"
     assert "up to 150 people" in refusal.message
     assert "segment VIP customers (2002, 150 members)" in refusal.message
-    small = segment_plan(SegmentAudience(VIP, members=80), recipients=("+380501112233",) * 1)
+    assert check_recipients(big, max_recipients=5, allowed=[], max_audience=1000) is None, "not the per-call cap"
+    small = segment_plan(SegmentAudience(VIP, members=80), recipients=("+380501112233",))
     assert small.audience.size == 81
-    assert check_recipients(small, max_recipients=100, allowed=[]) is None
-    assert check_recipients(small, max_recipients=80, allowed=[]) is not None
+    assert check_recipients(small, max_recipients=100, allowed=[], max_audience=100) is None
+    assert check_recipients(small, max_recipients=100, allowed=[], max_audience=80) is not None
+
+
+def test_the_recipient_cap_counts_recipients_named_one_by_one() -> None:
+    named = SendPlan(
+        channel="sms", audience=Audience(recipients=("+3805011122", "+3805011123")), content="x", content_key="k"
+    )
+    refusal = check_recipients(named, max_recipients=1, allowed=[], max_audience=1_000_000)
+    assert refusal is not None
+    assert refusal.guard == "max_recipients"
 
 
 def test_a_segment_of_unknown_size_is_refused() -> None:
@@ -105,26 +119,43 @@ async def send_segment_test(params: SegmentSendInput, ctx: ToolContext) -> Resul
 
 
 @pytest.mark.anyio
-async def test_a_segment_send_is_previewed_with_the_segment_and_its_size(sandbox: Sandbox, clock: FakeClock) -> None:
-    settings = {"send_confirmation": "token", "max_recipients": 100_000}
+@pytest.mark.parametrize("mode", ["token", "auto", "off"])
+async def test_a_segment_send_is_approved_by_a_person_who_sees_the_segment_and_its_size(
+    sandbox: Sandbox, clock: FakeClock, mode: str
+) -> None:
+    forms: list[str] = []
+
+    async def person(context: Any, params: Any) -> ElicitResult:
+        forms.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
     async with (
-        server_with(sandbox, clock, **settings) as server,
-        Client(build_server(server.runtime, tools=[send_segment_test])) as client,
+        server_with(sandbox, clock, send_confirmation=mode) as server,
+        Client(build_server(server.runtime, tools=[send_segment_test]), elicitation_callback=person) as client,
     ):
-        preview = await client.call_tool("send_segment_test", {"segment_id": VIP})
+        sent = await client.call_tool("send_segment_test", {"segment_id": VIP})
+        assert not sent.is_error, text_of(sent)
         members = (await server.runtime.client.segments.contacts(VIP, max_rows=1)).total
         assert members is not None
         assert members > 1
-        assert preview.structured_content is not None
-        request = preview.structured_content["confirmation_required"]
-        assert request["recipient_count"] == members
-        assert f"segment VIP customers (2002, {members} members)" in request["action"]
-        token = request["confirmation_token"]
-        sent = await client.call_tool("send_segment_test", {"segment_id": VIP, "confirmation_token": token})
-        assert not sent.is_error, text_of(sent)
+        [asked] = forms
+        assert f"segment VIP customers (2002, {members} members)" in asked
         again = await client.call_tool("send_segment_test", {"segment_id": VIP})
         assert again.is_error
         assert "the same sms (Sale!) went to segment:2002 within the last 24 h" in text_of(again)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["token", "auto", "off"])
+async def test_a_segment_send_is_never_approved_by_a_token_alone(sandbox: Sandbox, clock: FakeClock, mode: str) -> None:
+    async with (
+        server_with(sandbox, clock, send_confirmation=mode) as server,
+        Client(build_server(server.runtime, tools=[send_segment_test])) as client,
+    ):
+        refused = await client.call_tool("send_segment_test", {"segment_id": VIP})
+    assert refused.is_error
+    assert "only a person may approve that" in text_of(refused)
+    assert "confirmation_required" not in (refused.structured_content or {}), "no token offered"
 
 
 @pytest.mark.anyio
@@ -132,10 +163,10 @@ async def test_a_segment_larger_than_the_cap_is_refused_before_anyone_is_asked(
     sandbox: Sandbox, clock: FakeClock
 ) -> None:
     async with (
-        server_with(sandbox, clock, send_confirmation="token", max_recipients=5) as server,
+        server_with(sandbox, clock, send_confirmation="token", max_broadcast_audience=5) as server,
         Client(build_server(server.runtime, tools=[send_segment_test])) as client,
     ):
         refused = await client.call_tool("send_segment_test", {"segment_id": VIP})
     assert refused.is_error
-    assert "ESPUTNIK_MAX_RECIPIENTS" in text_of(refused)
+    assert "ESPUTNIK_MAX_BROADCAST_AUDIENCE" in text_of(refused)
     assert "confirmation_required" not in (refused.structured_content or {})

@@ -35,32 +35,48 @@ def mask(recipient: str) -> str:
     return recipient[:2] + "***" if len(recipient) > 4 else "***"
 
 
-def check_recipients(plan: SendPlan, *, max_recipients: int, allowed: Sequence[str]) -> Refusal | None:
-    """The recipient cap on the audience's size (a segment counts its members; not for indirect
-    sends: an import or an order file reaches people only through eSputnik's workflows), then the
-    allowlist, which holds for every send, direct or not."""
+def check_recipients(
+    plan: SendPlan, *, max_recipients: int, allowed: Sequence[str], max_audience: int | None = None
+) -> Refusal | None:
+    """The caps on the audience's size (not for indirect sends: an import or an order file reaches
+    people only through eSputnik's workflows), then the allowlist, which holds for every send, direct
+    or not. Recipients named one by one count against ``max_recipients``; a send to segments (a
+    broadcast) counts their members against ``max_audience`` (``max_recipients`` when not given)."""
     audience = plan.audience
     if not plan.indirect:
-        refusal = _cap(audience, max_recipients)
+        refusal = _cap(audience, max_recipients) if not audience.segments else None
+        if refusal is None and audience.segments:
+            refusal = _audience_cap(audience, max_recipients if max_audience is None else max_audience)
         if refusal is not None:
             return refusal
     return _allowlist(audience, allowed)
 
 
 def _cap(audience: Audience, max_recipients: int) -> Refusal | None:
-    size = audience.size
-    if size is None:
-        unknown = ", ".join(s.describe() for s in audience.segments if s.members is None)
-        return Refusal(
-            "max_recipients",
-            f"refused: the size of {unknown} is unknown, so ESPUTNIK_MAX_RECIPIENTS cannot be checked; nothing was "
-            "sent. Check the segment with get_segment_contacts.",
-        )
+    size = len(audience.recipients)
     if size > max_recipients:
         return Refusal(
             "max_recipients",
             f"refused: this send reaches up to {size} people ({audience.describe()}); at most {max_recipients} "
             "are allowed per call (ESPUTNIK_MAX_RECIPIENTS). Split the send, or raise the limit deliberately.",
+        )
+    return None
+
+
+def _audience_cap(audience: Audience, max_audience: int) -> Refusal | None:
+    size = audience.size
+    if size is None:
+        unknown = ", ".join(s.describe() for s in audience.segments if s.members is None)
+        return Refusal(
+            "max_broadcast_audience",
+            f"refused: the size of {unknown} is unknown, so ESPUTNIK_MAX_BROADCAST_AUDIENCE cannot be checked; "
+            "nothing was sent. Check the segment with get_segment_contacts.",
+        )
+    if size > max_audience:
+        return Refusal(
+            "max_broadcast_audience",
+            f"refused: this send reaches up to {size} people ({audience.describe()}); at most {max_audience} are "
+            "allowed (ESPUTNIK_MAX_BROADCAST_AUDIENCE). Send to a smaller segment, or raise the limit deliberately.",
         )
     return None
 

@@ -62,6 +62,9 @@ class Preview:
     recipients: list[str]  # as named in the call; a segment as its description
     count: int = 0  # how many people it reaches at most
     rendering: Rendering | None = None
+    # Only a person may approve it, whatever the mode: a send to segments (a broadcast) is approved
+    # on the approval page or in a form, never with a token alone, and is not sent unasked.
+    person: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,15 @@ class Confirmer:
         caller = CALLER.get()
         if await self.desk.use(tool=spec.name, payload_hash=digest, caller=caller):
             return None  # approved on the page, for exactly this call
-        way = choose(self.settings.send_confirmation, ctx, page=self.desk.available)
+        mode = "elicit" if preview.person else self.settings.send_confirmation
+        way = choose(mode, ctx, page=self.desk.available)
+        if way is None and preview.person:
+            return Stop(
+                f"not done: {preview.action} reaches up to {preview.count} people, and only a person may approve "
+                "that, on the approval page or in a form; this client can show neither. Use a client with "
+                "elicitation, or create it in eSputnik.",
+                guard="confirmation",
+            )
         if way is None:
             return Stop(
                 "not done: ESPUTNIK_SEND_CONFIRMATION=elicit but this client can show neither an approval page "

@@ -177,7 +177,7 @@ class Gate:
         """Ask the person when the call needs it; None once it may go ahead. Only a send that goes
         ahead counts as a send for the rate limit: its preview does not."""
         preview = await self._preview(spec, params, plan)
-        if preview is not None and self.settings.send_confirmation != "off":
+        if preview is not None and (self.settings.send_confirmation != "off" or preview.person):
             decision = await self.confirmer.confirm(spec, params, preview, ctx)
             if isinstance(decision, Stop):
                 return await self._stopped(spec, decision, plan)
@@ -226,7 +226,10 @@ class Gate:
     async def _guards(self, plan: SendPlan, allow_duplicate: bool) -> Refusal | None:
         """The recipient cap and allowlist, then the ledger: all before anyone is asked."""
         refusal = check_recipients(
-            plan, max_recipients=self.settings.max_recipients, allowed=self.settings.allowed_recipients
+            plan,
+            max_recipients=self.settings.max_recipients,
+            allowed=self.settings.allowed_recipients,
+            max_audience=self.settings.max_broadcast_audience,
         )
         if refusal is None and plan.ledger:
             refusal = await self.ledger.check(plan, allow_duplicate=allow_duplicate)
@@ -250,7 +253,8 @@ class Gate:
         if plan is not None and spec.kind is Kind.SEND:
             audience = plan.audience
             shown = list(audience.recipients) + [s.describe() for s in audience.segments]
-            off = self.settings.send_confirmation == "off"
+            person = bool(audience.segments)
+            off = self.settings.send_confirmation == "off" and not person
             rendering = await plan.render(audience) if plan.render is not None and not off else None
             if rendering is not None and plan.held_back:
                 left_out = [f"Left out {label}: {reason}" for label, reason in list(plan.held_back.items())[:5]]
@@ -262,6 +266,7 @@ class Gate:
                 shown,
                 audience.size or len(shown),
                 rendering,
+                person=person,
             )
         if spec.irreversible is not None:
             sentence = spec.irreversible(params)
