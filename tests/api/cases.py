@@ -3,12 +3,15 @@ pinned to esputnik-api.md, and a documented answer with what the client must mak
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from esputnik_mcp.api import ESputnikClient
+from esputnik_mcp.api.broadcasts import NewBroadcast
+from esputnik_mcp.api.feeds import ProductFeedInput
 from esputnik_mcp.api.messages import recipient
 from esputnik_mcp.api.models import (
     BulkOptions,
@@ -17,9 +20,14 @@ from esputnik_mcp.api.models import (
     ContactInput,
     DedupeOn,
     EmailInput,
+    EmailMessageInput,
     OrderInput,
     SmsInput,
+    SmsMessageInput,
+    ViberInput,
+    ViberMessageInput,
 )
+from esputnik_mcp.api.promocodes import PromoCodesUpload
 
 Call = Callable[[ESputnikClient], Awaitable[Any]]
 
@@ -44,6 +52,10 @@ class Ids:
     external_id: str = "CUST-1001"
     text_field: int = 7  # a custom text field
     other_field: int = 9  # another custom field
+    data_source: int = 1403  # a product-based recommendation data source (the demo account has it)
+    # The demo account's scheduled broadcast and its internal-test segment serve the scripted upstream too.
+    broadcast: int = 8105
+    excluded_segment: int = 2005
 
 
 MOCK_IDS = Ids()
@@ -650,6 +662,65 @@ def build_cases(ids: Ids) -> list[Case]:
             check=lambda r: [x.request_id for x in r] == ["r-2"] or _fail(r),
         ),
         Case(
+            "messages.send_sms.segment",
+            lambda c: c.messages.send_sms(
+                SmsInput(from_="LumenHome", text="Sale!", group_id=ids.segment, tags=["promo"])
+            ),
+            "POST",
+            "/v1/message/sms",
+            body={"from": "LumenHome", "text": "Sale!", "groupId": ids.segment, "tags": ["promo"]},
+            reply_json={
+                "results": [
+                    {"locator": "+380501234567", "status": "OK", "requestId": "r-5"},
+                    {"locator": "+380501234568", "status": "ERROR", "message": "Invalid phone number"},
+                ]
+            },
+            check=lambda r: (
+                [(x.locator, x.ok) for x in r] == [("+380501234567", True), ("+380501234568", False)] or _fail(r)
+            ),
+        ),
+        Case(
+            "messages.send_viber",
+            lambda c: c.messages.send_viber(
+                ViberInput(
+                    text="Your order has shipped",
+                    ios_expirity_text="Your order has shipped",
+                    from_="LumenHome",
+                    phone_numbers=["+380501234567"],
+                    ttl_seconds=3600,
+                    img="https://img.example/box.jpg",
+                    caption="Track",
+                    action="https://shop.example/track",
+                    external_request_id="ship-1",
+                )
+            ),
+            "POST",
+            "/v1/message/viber",
+            # iosExpirityText: so spelt in the schema (SPEC OutgoingViber)
+            body={
+                "text": "Your order has shipped",
+                "iosExpirityText": "Your order has shipped",
+                "from": "LumenHome",
+                "phoneNumbers": ["+380501234567"],
+                "ttlSeconds": 3600,
+                "img": "https://img.example/box.jpg",
+                "caption": "Track",
+                "action": "https://shop.example/track",
+                "externalRequestId": "ship-1",
+            },
+            reply_json={"results": {"locator": "+380501234567", "status": "OK", "requestId": "r-6"}},
+            check=lambda r: [(x.locator, x.request_id) for x in r] == [("+380501234567", "r-6")] or _fail(r),
+        ),
+        Case(
+            "messages.send_viber.segment",
+            lambda c: c.messages.send_viber(ViberInput(text="Sale!", ios_expirity_text="Sale!", group_id=ids.segment)),
+            "POST",
+            "/v1/message/viber",
+            body={"text": "Sale!", "iosExpirityText": "Sale!", "groupId": ids.segment},
+            reply_json={"results": []},
+            check=lambda r: r == [] or _fail(r),
+        ),
+        Case(
             "messages.smartsend",
             lambda c: c.messages.smartsend(
                 ids.email_template,
@@ -810,6 +881,142 @@ def build_cases(ids: Ids) -> list[Case]:
                 lambda r: (r.text, [(b.text, b.link) for b in r.buttons]),
                 ("Order ${data.orderId} shipped", [("My orders", "https://shop.example/orders")]),
             ),
+        ),
+        *(
+            Case(
+                f"templates.search.{channel}",
+                lambda c, channel=channel: c.templates.search(channel, search="order", max_rows=5),
+                "GET",
+                f"/v1/messages/{channel}",
+                query={"search": "order", "startindex": "1", "maxrows": "5"},
+                reply_json={"id": 48, "name": "Order status", "text": "Shipped", "tags": "order"},
+                reply_headers={"TotalCount": "1"},
+                check=_expect(lambda p: (p.total, p.items[0].id, p.items[0].tags), (1, 48, ["order"])),
+            )
+            for channel in ("viber", "mobilepush", "appinbox", "telegram")
+        ),
+        Case(
+            "templates.view_link",
+            lambda c: c.templates.view_link(ids.email_template),
+            "GET",
+            f"/v1/messages/email/{ids.email_template}/viewLink",
+            reply_json={"link": "https://esputnik.com/view/42"},
+            check=_expect(lambda link: link, "https://esputnik.com/view/42"),
+        ),
+        Case(
+            "templates.create.email",
+            lambda c: c.templates.create(
+                "email",
+                EmailMessageInput(
+                    name="Welcome",
+                    from_='"Lumen Home" <news@lumen-home.example>',
+                    subject="Hello $!{firstName}",
+                    html_text="<p>Hi</p>",
+                    language_code="en",
+                    tags=["welcome"],
+                ),
+            ),
+            "POST",
+            "/v1/messages/email",
+            body={
+                "name": "Welcome",
+                "from": '"Lumen Home" <news@lumen-home.example>',
+                "subject": "Hello $!{firstName}",
+                "htmlText": "<p>Hi</p>",
+                "languageCode": "en",
+                "tags": ["welcome"],
+            },
+            reply_json={"id": "9001"},  # SPEC IDResult, the number as a string
+            check=_expect(lambda r: r, 9001),
+        ),
+        Case(
+            "templates.create.sms",
+            lambda c: c.templates.create(
+                "sms", SmsMessageInput(name="OTP", from_="LumenHome", text="Code $!data.get('code')", track_urls=False)
+            ),
+            "POST",
+            "/v1/messages/sms",
+            body={"name": "OTP", "from": "LumenHome", "text": "Code $!data.get('code')", "trackUrls": False},
+            reply_json={"id": 9002},
+            check=_expect(lambda r: r, 9002),
+        ),
+        Case(
+            "templates.create.viber",
+            lambda c: c.templates.create(
+                "viber",
+                ViberMessageInput(
+                    name="Sale",
+                    from_="LumenHome",
+                    text="-20% today",
+                    img="https://img.example/sale.jpg",
+                    caption="Shop now",
+                    action="https://shop.example/sale",
+                    ttl_sec=3600,
+                    sms_fallback=True,
+                    sms_sender="LumenHome",
+                    sms_content="-20% today: shop.example/sale",
+                ),
+            ),
+            "POST",
+            "/v1/messages/viber",
+            body={
+                "name": "Sale",
+                "from": "LumenHome",
+                "text": "-20% today",
+                "img": "https://img.example/sale.jpg",
+                "caption": "Shop now",
+                "action": "https://shop.example/sale",
+                "ttlSec": 3600,
+                "smsFallback": True,
+                "smsSender": "LumenHome",
+                "smsContent": "-20% today: shop.example/sale",
+            },
+            reply_json={"id": 9003},
+            check=_expect(lambda r: r, 9003),
+        ),
+        Case(
+            "templates.update.email",
+            lambda c: c.templates.update(
+                "email",
+                ids.email_template,
+                EmailMessageInput(
+                    name="Welcome", from_='"Lumen Home" <news@lumen-home.example>', subject="Hi", html_text="<p>Hi</p>"
+                ),
+            ),
+            "PUT",
+            f"/v1/messages/email/{ids.email_template}",
+            body={
+                "name": "Welcome",
+                "from": '"Lumen Home" <news@lumen-home.example>',
+                "subject": "Hi",
+                "htmlText": "<p>Hi</p>",
+            },
+            reply_text="Message updated",  # SPEC: a string
+        ),
+        Case(
+            "templates.update.sms_translation",
+            lambda c: c.templates.update(
+                "sms",
+                ids.sms_template,
+                SmsMessageInput(name="OTP", from_="LumenHome", text="Код $!data.get('code')", language_code="uk"),
+                language_code="uk",
+            ),
+            "PUT",
+            f"/v1/messages/sms/{ids.sms_template}/uk",
+            body={"name": "OTP", "from": "LumenHome", "text": "Код $!data.get('code')", "languageCode": "uk"},
+            reply_text="Message updated",
+        ),
+        Case(
+            "templates.update.viber",
+            lambda c: c.templates.update(
+                "viber",
+                ids.viber_template,
+                ViberMessageInput(name="Shipped", from_="LumenHome", text="Shipped", transactional=True),
+            ),
+            "PUT",
+            f"/v1/messages/viber/{ids.viber_template}",
+            body={"name": "Shipped", "from": "LumenHome", "text": "Shipped", "transactional": True},
+            reply_text="Message updated",
         ),
         # §11 events
         Case(
@@ -1013,6 +1220,362 @@ def build_cases(ids: Ids) -> list[Case]:
                 "offset": "20",
                 "maxrows": "100",
             },
+            reply_json=[],
+            check=_expect(lambda r: r, []),
+        ),
+        *_campaign_cases(ids),
+        *_commerce_cases(ids),
+    ]
+
+
+def _campaign_cases(ids: Ids) -> list[Case]:
+    """§8 broadcasts (ids and messageId are strings; the speed is batchSize per batchIntervalUnit;
+    startDate YYYY-MM-DDTHH:mm in the account's time) and §6.5 workflows (tags one-or-many)."""
+    broadcast_reply = {
+        "broadcastId": 3459207,  # a string in the reference, sent as a number
+        "title": "Spring sale",
+        "messageId": str(ids.email_template),
+        "groupId": str(ids.segment),
+        "startDate": "2030-05-14T10:00:00+03:00",
+        "batchSize": "100",
+        "batchIntervalUnit": "HOUR",
+        "somethingNew": "kept",
+    }
+    return [
+        Case(
+            "broadcasts.create",
+            lambda c: c.broadcasts.create(
+                NewBroadcast(
+                    message_id=ids.email_template,
+                    groups=[ids.segment],
+                    excluded_groups=[ids.excluded_segment],
+                    title="Spring sale",
+                    start_date="2030-05-14T10:00",
+                    batch_size=100,
+                    batch_interval_unit="HOUR",
+                )
+            ),
+            "POST",
+            "/v1/broadcast",
+            body={
+                "messageId": str(ids.email_template),
+                "groups": [ids.segment],
+                "excludedGroups": [ids.excluded_segment],
+                "title": "Spring sale",
+                "startDate": "2030-05-14T10:00",
+                "batchSize": 100,
+                "batchIntervalUnit": "HOUR",
+            },
+            reply_json=broadcast_reply,
+            check=lambda r: (
+                (r.broadcast_id, r.message_id, r.segment_ids, r.batch_size, r.model_extra)
+                == ("3459207", "42", [5], 100, {"somethingNew": "kept"})
+                or _fail(r)
+            ),
+        ),
+        Case(
+            "broadcasts.create.now",
+            lambda c: c.broadcasts.create(NewBroadcast(message_id=str(ids.sms_template), groups=[ids.segment])),
+            "POST",
+            "/v1/broadcast",
+            body={"messageId": str(ids.sms_template), "groups": [ids.segment]},
+            reply_json={"broadcastId": "3459208", "messageId": str(ids.sms_template), "groupId": "5,6"},
+            check=lambda r: (r.broadcast_id, r.segment_ids) == ("3459208", [5, 6]) or _fail(r),
+        ),
+        Case(
+            "broadcasts.find",
+            lambda c: c.broadcasts.find(),
+            "GET",
+            "/v1/broadcasts",
+            query={"startindex": "1", "maxrows": "10"},
+            reply_json=broadcast_reply,  # one broadcast, sent as a lone object
+            reply_headers={"TotalCount": "1"},
+            check=_check_page(1, 1),
+        ),
+        Case(
+            "broadcasts.find.page",
+            lambda c: c.broadcasts.find(start_index=11, max_rows=500),
+            "GET",
+            "/v1/broadcasts",
+            query={"startindex": "11", "maxrows": "500"},
+            reply_json=[],
+            check=_check_page(None, 0),
+        ),
+        Case(
+            "broadcasts.get",
+            lambda c: c.broadcasts.get(ids.broadcast),
+            "GET",
+            f"/v1/broadcast/{ids.broadcast}",
+            reply_json=broadcast_reply,
+            check=_expect(lambda r: (r.title, r.start_date), ("Spring sale", "2030-05-14T10:00:00+03:00")),
+        ),
+        Case(
+            "broadcasts.cancel",
+            lambda c: c.broadcasts.cancel(ids.broadcast),
+            "DELETE",
+            f"/v1/broadcast/{ids.broadcast}",
+            check=_expect(lambda r: r, ""),
+        ),
+        Case(
+            "workflows.search",
+            lambda c: c.workflows.search(name="cart", max_rows=50),
+            "GET",
+            "/v1/workflows",
+            query={"name": "cart", "startindex": "1", "maxrows": "50"},
+            reply_json=[
+                {"id": "200400", "name": "Abandoned cart", "status": "active", "tags": "promo"},
+                {"id": 200401, "name": "Cart reminder", "status": "inactive", "tags": ["cart", "sms"]},
+            ],
+            reply_headers={"TotalCount": "2"},
+            check=lambda r: (
+                [(w.id, w.status, w.tags) for w in r.items]
+                == [(200400, "active", ["promo"]), (200401, "inactive", ["cart", "sms"])]
+                or _fail(r)
+            ),
+        ),
+    ]
+
+
+# GET /v1/balance/history (SPEC BillingHistory), with eSputnik's loose typing.
+BILLING_REPLY = {
+    "currency": "UAH",
+    "dailyCosts": [
+        {
+            "date": "2025-05-01T00:00:00+03:00",
+            "channelDetails": [
+                {
+                    "mediaType": "email",
+                    "totalSent": "120",  # an int sent as a string
+                    "totalParts": 120,
+                    "bonusSpent": 100,
+                    "bonusReceived": 200,
+                    "fundsWithdrawal": 0.4,
+                    "fundsRefund": 0,
+                },
+                {
+                    "mediaType": "viber",
+                    "totalSent": 30,
+                    "totalParts": 30,
+                    "reservedFundsWithdrawal": 18.0,
+                    "reservedFundsRefund": 1.2,
+                },
+            ],
+        },
+        # a one-element list sent as an object
+        {"date": "2025-05-02T00:00:00+03:00", "channelDetails": {"mediaType": "sms", "totalSent": 2, "totalParts": 3}},
+    ],
+}
+
+
+def _check_billing(result: Any) -> None:
+    assert result.currency == "UAH"
+    first, second = result.daily_costs
+    email, viber = first.channel_details
+    assert (email.media_type, email.total_sent, email.bonus_spent, email.funds_withdrawal) == ("email", 120, 100, 0.4)
+    assert (viber.reserved_funds_withdrawal, viber.reserved_funds_refund) == (18.0, 1.2)
+    assert [(c.media_type, c.total_parts) for c in second.channel_details] == [("sms", 3)]
+
+
+def _check_billing_windows(windows: Any) -> None:
+    assert [(w.date_from, w.date_to) for w in windows] == [
+        (date(2025, 1, 1), date(2025, 3, 31)),
+        (date(2025, 4, 1), date(2025, 6, 29)),
+        (date(2025, 6, 30), date(2025, 7, 19)),
+    ]
+
+
+PROMO_CODES = [
+    {"code": "SPRING10-AB12CD", "expirationDate": "2025-07-15T23:59", "discount": 10, "type": "spring-sale"},
+    {"code": "SPRING10-EF34GH", "expirationDate": "2025-07-15T23:59", "discount": "10", "inUse": "false"},
+]
+
+
+def _check_promo_codes(result: Any) -> None:
+    assert [(c.code, c.expiration_date, c.discount, c.type, c.in_use) for c in result] == [
+        ("SPRING10-AB12CD", "2025-07-15T23:59", 10, "spring-sale", None),
+        ("SPRING10-EF34GH", "2025-07-15T23:59", 10, None, False),
+    ]
+
+
+RECOMMENDATIONS_REPLY = [
+    {
+        "id": "SKU-1003",
+        "name": "Ceramic planter, 30 cm",
+        "url": "https://lumen-home.example/p/sku-1003",
+        "price": "359.0",
+        "descr": "A planter.",
+        "brand": "GreenNook",
+        "category": "Garden",  # a one-element list sent as a string
+        "isInStock": 1,
+        "tags_material": "ceramic",
+    },
+    {"id": 1004, "name": "Cast-iron skillet", "price": 1199, "isInStock": 0},
+]
+
+
+def _check_recommendations(result: Any) -> None:
+    first, second = result
+    assert (first.id, first.price, first.category, first.in_stock) == ("SKU-1003", 359.0, ["Garden"], True)
+    assert first.model_extra == {"tags_material": "ceramic"}
+    assert (second.id, second.in_stock) == ("1004", False)
+
+
+def _commerce_cases(ids: Ids) -> list[Case]:
+    """Billing history, subscription categories, promo codes, product feeds and recommendations."""
+    return [
+        # §3.3 billing history: dates, at most 90 days a request
+        Case(
+            "account.billing_history",
+            lambda c: c.account.billing_history(date(2025, 5, 1), date(2025, 6, 14)),
+            "GET",
+            "/v1/balance/history",
+            query={"dateFrom": "2025-05-01", "dateTo": "2025-06-14"},
+            reply_json=BILLING_REPLY,
+            check=_check_billing,
+        ),
+        # 200 days: three windows of at most 90 days (both ends counted), oldest first, one after another
+        Case(
+            "account.billing_history_split.windows",
+            lambda c: c.account.billing_history_split(date(2025, 1, 1), date(2025, 7, 19)),
+            "GET",
+            "/v1/balance/history",
+            query={"dateFrom": "2025-01-01", "dateTo": "2025-03-31"},
+            then=(
+                Sent("GET", "/v1/balance/history", {"dateFrom": "2025-04-01", "dateTo": "2025-06-29"}),
+                Sent("GET", "/v1/balance/history", {"dateFrom": "2025-06-30", "dateTo": "2025-07-19"}),
+            ),
+            reply_json={"currency": "UAH", "dailyCosts": []},
+            check=_check_billing_windows,
+        ),
+        # §4.12 subscription categories
+        Case(
+            "subscriptions.categories",
+            lambda c: c.subscriptions.categories(),
+            "GET",
+            "/v1/subscriptions",
+            reply_json=[
+                {"id": 301, "key": "news", "name": "News and articles", "contactsCount": "1232", "groupId": 77},
+                {"id": 302, "key": "sales", "name": "Sales", "createdDate": "2024-06-18T14:19:18+03:00"},
+            ],
+            check=_expect(
+                lambda r: [(s.key, s.contacts_count, s.group_id) for s in r],
+                [("news", 1232, 77), ("sales", None, None)],
+            ),
+        ),
+        Case(
+            "subscriptions.of_contact",
+            lambda c: c.subscriptions.of_contact(ids.contact),
+            "GET",
+            f"/v1/contact/{ids.contact}/subscriptions",
+            reply_json={"id": 301, "key": "news", "name": "News and articles"},  # one object, as the schema shows
+            check=_expect(lambda r: [(s.id, s.key) for s in r], [(301, "news")]),
+        ),
+        Case(
+            "subscriptions.change",
+            lambda c: c.subscriptions.change(ids.contact, ["news", " sales", "news"]),
+            "PUT",
+            f"/v1/contact/{ids.contact}/subscriptions",
+            body={"subscriptions": ["news", "sales"]},
+            reply_text="Subscriptions have been updated",
+        ),
+        # §10.1 promo codes: the list is a JSON string holding JSON
+        Case(
+            "promo_codes.codes",
+            lambda c: c.promo_codes.codes(type="spring-sale", in_use=False, active_due_days=14, discount=10),
+            "GET",
+            "/v1/promocodes",
+            query={"type": "spring-sale", "inUse": "false", "activeDueDays": "14", "discount": "10"},
+            reply_json=json.dumps(PROMO_CODES),
+            check=_check_promo_codes,
+        ),
+        Case(
+            "promo_codes.codes.plain_array",
+            lambda c: c.promo_codes.codes(),
+            "GET",
+            "/v1/promocodes",
+            reply_json=PROMO_CODES,  # the list itself is read too
+            check=_check_promo_codes,
+        ),
+        Case(
+            "promo_codes.count",
+            lambda c: c.promo_codes.count(type="welcome", active_due_days=7, discount=15),
+            "GET",
+            "/v1/promocodes/count",
+            query={"type": "welcome", "activeDueDays": "7", "discount": "15"},
+            reply_text="42",
+            check=_expect(lambda r: r, 42),
+        ),
+        Case(
+            "promo_codes.upload",
+            lambda c: c.promo_codes.upload(
+                PromoCodesUpload(
+                    promocodes=["SUMMER-1", "SUMMER-2"],
+                    expiration_date="2025-08-31T23:59",
+                    discount=15,
+                    type="summer",
+                    in_use=False,
+                )
+            ),
+            "POST",
+            "/v1/promocodes",
+            body={
+                "promocodes": ["SUMMER-1", "SUMMER-2"],
+                "expirationDate": "2025-08-31T23:59",
+                "discount": 15,
+                "type": "summer",
+                "inUse": False,
+            },
+            reply_json={"promocodes": ["SUMMER-1", "SUMMER-2"], "expirationDate": "2025-08-31T23:59", "discount": 15},
+            check=_expect(lambda r: (r.promocodes, r.discount), (["SUMMER-1", "SUMMER-2"], 15)),
+        ),
+        # §15.2 product feeds
+        Case(
+            "product_feeds.get",
+            lambda c: c.product_feeds.get(),
+            "GET",
+            "/v1/products/config",
+            reply_json={"feeds": {"url": "https://shop.example/feed.xml", "language": "uk", "default": "true"}},
+            check=_expect(
+                lambda r: [(f.url, f.language, f.default) for f in r], [("https://shop.example/feed.xml", "uk", True)]
+            ),
+        ),
+        Case(
+            "product_feeds.set",
+            lambda c: c.product_feeds.set(
+                [
+                    ProductFeedInput(url="https://shop.example/feed-uk.xml", language="uk", default=True),
+                    ProductFeedInput(url="https://shop.example/feed-en.xml", language="en", default=False),
+                ]
+            ),
+            "POST",
+            "/v1/products/config",
+            body={
+                "feeds": [
+                    {"url": "https://shop.example/feed-uk.xml", "language": "uk", "default": True},
+                    {"url": "https://shop.example/feed-en.xml", "language": "en", "default": False},
+                ]
+            },
+            reply_text="saved",
+            check=_expect(lambda r: r, "saved"),
+        ),
+        # §15.3 recommendations: one data source a request; products and category comma-joined
+        Case(
+            "recommendations.for_contact",
+            lambda c: c.recommendations.for_contact(
+                ids.data_source, contact_id=ids.contact, products=["SKU-1001", "SKU-1002"]
+            ),
+            "GET",
+            f"/v2/contacts/recoms/{ids.data_source}",
+            query={"contactId": str(ids.contact), "products": "SKU-1001,SKU-1002"},
+            reply_json=RECOMMENDATIONS_REPLY,
+            check=_check_recommendations,
+        ),
+        Case(
+            "recommendations.for_contact.by_email_and_category",
+            lambda c: c.recommendations.for_contact(1404, email="olena@example.com", category=["Garden", "Decor"]),
+            "GET",
+            "/v2/contacts/recoms/1404",
+            query={"email": "olena@example.com", "category": "Garden,Decor"},
             reply_json=[],
             check=_expect(lambda r: r, []),
         ),

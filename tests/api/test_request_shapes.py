@@ -71,6 +71,12 @@ def test_every_client_method_has_a_request_case() -> None:
         "events",
         "orders",
         "activity",
+        "broadcasts",
+        "workflows",
+        "subscriptions",
+        "promo_codes",
+        "product_feeds",
+        "recommendations",
     ]
     methods = {
         f"{area}.{name}"
@@ -90,5 +96,6 @@ def test_every_client_method_has_a_request_case() -> None:
         "messages.smartsend_chunked",
         "orders.add_chunked",
         "orders.delete_each",
+        "promo_codes.upload_chunked",
     }
     assert methods - covered - multi == set()

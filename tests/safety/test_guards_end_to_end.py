@@ -7,8 +7,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from mcp_types import ElicitResult
 
 from esputnik_mcp.safety.policy import PolicyError
 from esputnik_mcp.sandbox import Fault, Sandbox
@@ -23,11 +25,19 @@ EMAIL = "POST /v1/message/email"
 READ_TOOLS = {spec.name for spec in catalogue() if spec.read_only}
 
 
+async def a_person_approves(context: Any, params: Any) -> ElicitResult:
+    """The person at the client, who approves what only a person may (a send to segments)."""
+    return ElicitResult(action="accept", content={"confirm": True})
+
+
 async def test_every_tool_declares_an_example_that_runs_on_the_demo_account(sandbox: Sandbox, clock: FakeClock) -> None:
     calls = every_tool_call()
     for spec in catalogue():
         spec.params.model_validate(spec.example)  # every example is a valid call
-    async with server_with(sandbox, clock, send_confirmation="off") as server, connect(server) as mcp:
+    async with (
+        server_with(sandbox, clock, send_confirmation="off") as server,
+        connect(server, elicitation=a_person_approves) as mcp,
+    ):
         for name, arguments in calls:
             if name == "get_import_status":
                 continue  # a session id comes from a bulk upsert; this one is made up

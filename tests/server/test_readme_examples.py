@@ -14,6 +14,7 @@ from mcp import Client
 from esputnik_mcp.server.app import build_server
 from esputnik_mcp.server.backend import open_runtime
 from esputnik_mcp.settings import Settings
+from esputnik_mcp.tools import catalogue
 from tests.tools.support import demo_sandbox
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -48,3 +49,12 @@ async def test_a_readme_example_finds_something_on_the_demo_data(
     lists = [value for value in content.values() if isinstance(value, list)]
     assert lists
     assert all(lists), f"{tool} {arguments} found nothing: {result.content[0].text[:200]}"  # type: ignore[union-attr]
+
+
+def test_the_readme_coverage_table_names_only_tools_that_exist() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Coverage", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)`", table)) - {"fields"}
+    names = {spec.name for spec in catalogue()}
+    assert named <= names, named - names
+    assert len(named) >= 40

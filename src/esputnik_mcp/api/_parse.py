@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -52,3 +53,17 @@ def page(model: type[M], response: Response, endpoint: Endpoint, start_index: in
     """A page of a startindex/maxrows search; the total is the ``TotalCount`` header."""
     items = parse_list(model, response.data, endpoint)
     return Page(items=items, start_index=start_index, max_rows=max_rows, total=response.header_int("TotalCount"))
+
+
+def json_in_string(data: Any, endpoint: Endpoint) -> Any:
+    """The JSON a body documented as a JSON *string* holds (``"[{\\"code\\": …}]"``); a body that is
+    already that JSON itself is taken as it is, and an empty one (or an empty string) as None."""
+    if not isinstance(data, str):
+        return data
+    if not data.strip():
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        why = f"eSputnik's answer to {endpoint.name} is a string that does not hold JSON"
+        raise ResponseDecodeError(why, method=endpoint.method, path=endpoint.path) from None

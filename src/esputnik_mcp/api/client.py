@@ -12,18 +12,24 @@ import httpx2 as httpx
 
 from esputnik_mcp.api.account import AccountApi
 from esputnik_mcp.api.activity import ActivityApi
+from esputnik_mcp.api.broadcasts import BroadcastsApi
 from esputnik_mcp.api.contacts import ContactsApi
 from esputnik_mcp.api.custom_fields import CustomFieldsApi
 from esputnik_mcp.api.events import EventsApi
+from esputnik_mcp.api.feeds import FeedsApi
 from esputnik_mcp.api.http import DEFAULT_BASE_URL, HttpCore, Observer, Timeouts
 from esputnik_mcp.api.limiter import DEFAULT_RATES, Rate
 from esputnik_mcp.api.messages import MessagesApi
 from esputnik_mcp.api.orders import OrdersApi
+from esputnik_mcp.api.promocodes import PromoCodesApi
+from esputnik_mcp.api.recommendations import RecommendationsApi
 from esputnik_mcp.api.retry import RetryPolicy
 from esputnik_mcp.api.segments import SegmentsApi
 from esputnik_mcp.api.senders import SendersApi
+from esputnik_mcp.api.subscriptions import SubscriptionsApi
 from esputnik_mcp.api.templates import TemplatesApi
 from esputnik_mcp.api.unsubscribes import UnsubscribesApi
+from esputnik_mcp.api.workflows import WorkflowsApi
 
 
 class ESputnikClient:
@@ -75,6 +81,12 @@ class ESputnikClient:
         self.events = EventsApi(self.http)
         self.orders = OrdersApi(self.http, concurrency=bulk_concurrency)
         self.activity = ActivityApi(self.http)
+        self.broadcasts = BroadcastsApi(self.http)
+        self.workflows = WorkflowsApi(self.http)
+        self.subscriptions = SubscriptionsApi(self.http)
+        self.promo_codes = PromoCodesApi(self.http, concurrency=bulk_concurrency)
+        self.product_feeds = FeedsApi(self.http)
+        self.recommendations = RecommendationsApi(self.http)
 
     @property
     def base_url(self) -> str:

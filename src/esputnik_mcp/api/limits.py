@@ -16,3 +16,9 @@ CONTACT_MESSAGES_MAX_ROWS = 100  # GET /v2/contacts/messages maxrows (SPEC conta
 # Characters eSputnik forbids in event type keys, eventKeyForNewContacts and subscribe formType
 # (SPEC EventDto, SubscribeContact): < ; ’ \ / | " ` ' ^ ? ! , >
 FORBIDDEN_KEY_CHARACTERS = frozenset("<;\u2019\\/|\"`'^?!,>")
+BILLING_WINDOW_DAYS = 90  # GET /v1/balance/history dateFrom..dateTo (SPEC getOrganisationBalanceHistory: 419 above)
+PROMO_CODE_MAX_DISCOUNT = 99  # discount of a promo code, 0-99 (DOC passing-promo-codes-messages)
+# POST /v1/promocodes documents no limit on the codes of one request (SPEC insertPromoCodes_1): this
+# chunk is the client's own choice, small enough for any request-size limit eSputnik may apply.
+PROMO_CODES_PER_REQUEST = 1000
+BROADCASTS_DEFAULT_ROWS = 10  # GET /v1/broadcasts maxrows (SPEC findBroadcasts: default 10, max 500)

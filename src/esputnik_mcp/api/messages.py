@@ -1,4 +1,4 @@
-"""Sending: one-off email and SMS, smartsend of a stored message, delivery status (esputnik-api.md §7).
+"""Sending: one-off email, SMS and Viber, smartsend of a stored message, delivery status (esputnik-api.md §7).
 
 Sends are unrepeatable: a send is retried only if it provably never reached eSputnik (connect
 failure) or was refused with 429. eSputnik answers 200 even when a recipient failed: every
@@ -15,12 +15,21 @@ from esputnik_mcp.api._parse import as_list, parse, parse_list
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.http import Endpoint, HttpCore
 from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
-from esputnik_mcp.api.models import EmailInput, MessageStatus, Recipient, SendResult, SendResults, SmsInput
+from esputnik_mcp.api.models import (
+    EmailInput,
+    MessageStatus,
+    Recipient,
+    SendResult,
+    SendResults,
+    SmsInput,
+    ViberInput,
+)
 from esputnik_mcp.api.paging import ChunkOutcome, chunked, run_chunks
 from esputnik_mcp.api.retry import Safety
 
 SEND_EMAIL = Endpoint("POST", "/v1/message/email", Safety.UNREPEATABLE, "sendEmail")
 SEND_SMS = Endpoint("POST", "/v1/message/sms", Safety.UNREPEATABLE, "sendSMS")
+SEND_VIBER = Endpoint("POST", "/v1/message/viber", Safety.UNREPEATABLE, "sendViber")
 SMARTSEND = Endpoint("POST", "/v1/message/{id}/smartsend", Safety.UNREPEATABLE, "sendExtendedPreparedMessage")
 STATUS = Endpoint("GET", "/v1/message/status", Safety.READ, "getInstantMessagesStatus")
 
@@ -69,6 +78,11 @@ class MessagesApi:
             raise RequestValidationError("an SMS needs phone numbers or a segment id")
         response = await self._http.call(SEND_SMS, json_body=sms.wire())
         return parse(SendResults, response.data, SEND_SMS).results
+
+    async def send_viber(self, viber: ViberInput) -> list[SendResult]:
+        """Send a one-off Viber message to phone numbers (or a whole segment by ``group_id``)."""
+        response = await self._http.call(SEND_VIBER, json_body=viber.wire())
+        return parse(SendResults, response.data, SEND_VIBER).results
 
     async def smartsend(
         self, message_id: int, recipients: Sequence[Recipient], *, email: bool, from_name: str | None = None

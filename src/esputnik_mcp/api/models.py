@@ -591,6 +591,108 @@ class TelegramMessage(StoredMessage):
     translations: OneOrMany[TelegramMessage] = Field(default_factory=list)
 
 
+class ViewLink(WireModel):
+    """SPEC MessageViewInBrowserLink: where an email message can be seen in a browser."""
+
+    link: str | None = None
+
+
+class IdResult(WireModel):
+    """SPEC IDResult: the id of what was created."""
+
+    id: int | None = None
+
+
+def _image_button(img: str | None, caption: str | None, action: str | None, transactional: bool | None) -> None:
+    """SPEC BaseViberMessage: ``img``, ``caption`` and ``action`` are set together or not at all,
+    and not in a transactional message."""
+    given = [v is not None for v in (img, caption, action)]
+    if any(given) and not all(given):
+        raise ValueError("img, caption and action go together: give all three or none")
+    if transactional and any(given):
+        raise ValueError("a transactional Viber message is text only: no img, caption or action")
+
+
+class EmailMessageInput(RequestModel):
+    """SPEC BaseEmailMessage, to create or update a stored email message (``languages`` and
+    ``translations`` are for GET only)."""
+
+    name: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    subject: str = Field(min_length=1)
+    html_text: str = Field(min_length=1)
+    raw_html: str | None = None
+    amp_html: str | None = None
+    css: str | None = None
+    language_code: str | None = None
+    tags: list[str] | None = None
+    subscriptions_keys: list[str] | None = None
+
+
+class SmsMessageInput(RequestModel):
+    """SPEC BaseSmsMessage, to create or update a stored SMS message."""
+
+    name: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    text: str = Field(min_length=1)
+    track_urls: bool | None = None
+    language_code: str | None = None
+    tags: list[str] | None = None
+    subscriptions_keys: list[str] | None = None
+
+
+class ViberMessageInput(RequestModel):
+    """SPEC BaseViberMessage, to create or update a stored Viber message."""
+
+    name: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    text: str = Field(min_length=1)
+    transactional: bool | None = None
+    img: str | None = None
+    caption: str | None = None
+    action: str | None = None
+    ttl_sec: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    sms_fallback: bool | None = None
+    sms_sender: str | None = None
+    sms_content: str | None = None
+    language_code: str | None = None
+    tags: list[str] | None = None
+    subscriptions_keys: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _image_and_button(self) -> ViberMessageInput:
+        _image_button(self.img, self.caption, self.action, self.transactional)
+        return self
+
+
+MessageInput = EmailMessageInput | SmsMessageInput | ViberMessageInput
+
+
+class ViberInput(RequestModel):
+    """SPEC OutgoingViber: ``phone_numbers`` or ``group_id``. ``ios_expirity_text`` (so spelt on the
+    wire) is what iOS shows for a message delivered after its lifetime."""
+
+    text: str = Field(min_length=1)
+    ios_expirity_text: str = Field(min_length=1)
+    from_: str | None = Field(default=None, alias="from", min_length=1)
+    phone_numbers: list[str] | None = None
+    group_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    ttl_seconds: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    img: str | None = None
+    caption: str | None = None
+    action: str | None = None
+    tags: list[str] | None = None
+    external_request_id: str | None = None
+    subscriptions_keys: list[str] | None = None
+    track_urls: bool | None = None
+
+    @model_validator(mode="after")
+    def _recipients(self) -> ViberInput:
+        if not self.phone_numbers and self.group_id is None:
+            raise ValueError("a Viber message needs phone numbers or a segment id")
+        return self
+
+
 # --- orders ------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "5"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -159,6 +159,81 @@ CREATE TABLE order_deletions (
     window_from REAL,
     window_to REAL
 );
+CREATE TABLE broadcasts (
+    id INTEGER PRIMARY KEY,
+    title TEXT,
+    template_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    groups_json TEXT NOT NULL,
+    excluded_json TEXT NOT NULL DEFAULT '[]',
+    start_at REAL NOT NULL,
+    batch_size INTEGER,
+    batch_unit TEXT,
+    domain TEXT,
+    app_id TEXT,
+    state TEXT NOT NULL,
+    next_at REAL,
+    done INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE broadcast_recipients (
+    broadcast_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    contact_id INTEGER NOT NULL,
+    PRIMARY KEY (broadcast_id, position)
+);
+CREATE TABLE workflows (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_fold TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tags_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE subscription_categories (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    group_id INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE promo_codes (
+    code TEXT PRIMARY KEY,
+    expires TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    discount INTEGER NOT NULL,
+    type TEXT,
+    in_use INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE product_feeds (position INTEGER PRIMARY KEY, url TEXT NOT NULL, language TEXT, is_default INTEGER);
+CREATE TABLE products (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    price REAL NOT NULL,
+    url TEXT NOT NULL,
+    brand TEXT,
+    descr TEXT,
+    in_stock INTEGER NOT NULL DEFAULT 1,
+    tags_json TEXT
+);
+CREATE TABLE data_sources (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, algorithm TEXT NOT NULL, size INTEGER NOT NULL
+);
+CREATE TABLE billing (
+    day TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    total_sent INTEGER NOT NULL DEFAULT 0,
+    total_parts INTEGER NOT NULL DEFAULT 0,
+    bonus_spent INTEGER NOT NULL DEFAULT 0,
+    bonus_received INTEGER NOT NULL DEFAULT 0,
+    funds_withdrawal_minor INTEGER NOT NULL DEFAULT 0,
+    funds_refund_minor INTEGER NOT NULL DEFAULT 0,
+    reserved_withdrawal_minor INTEGER NOT NULL DEFAULT 0,
+    reserved_refund_minor INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, media_type)
+);
 """
 
 # Created after a bulk load (building them once is faster than updating them row by row).
@@ -185,6 +260,7 @@ CREATE INDEX events_contact ON events (contact_id);
 CREATE INDEX events_type ON events (type_key, occurred_at);
 CREATE INDEX orders_contact ON orders (contact_id, ordered_at);
 CREATE INDEX orders_date ON orders (ordered_at);
+CREATE INDEX broadcasts_due ON broadcasts (next_at) WHERE next_at IS NOT NULL;
 """
 
 TABLES = (
@@ -208,6 +284,15 @@ TABLES = (
     "events",
     "orders",
     "order_deletions",
+    "broadcasts",
+    "broadcast_recipients",
+    "workflows",
+    "subscription_categories",
+    "promo_codes",
+    "product_feeds",
+    "products",
+    "data_sources",
+    "billing",
 )
 
 

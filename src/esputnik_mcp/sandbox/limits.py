@@ -21,6 +21,7 @@ ACTIVITY_MAX_ROWS = 25000  # GET /v2/contacts/activity maxrows: the default (SPE
 ACTIVITY_WINDOW_MONTHS = 3  # dateFrom to dateTo of the activity (DOC webhooks-to-follow-up-activities)
 HISTORY_ROWS = 10  # GET /v2/contacts/messages maxrows default (SPEC contactMessages)
 HISTORY_MAX_ROWS = 100  # and maximum (SPEC contactMessages)
+BROADCASTS_DEFAULT_ROWS = 10  # GET /v1/broadcasts maxrows default (SPEC findBroadcasts; at most MAX_ROWS)
 WEBHOOK_BATCH = 100  # activity events per webhook POST (the sandbox's own; eSputnik's is not documented)
 WEBHOOK_HEADERS = 5  # custom headers of a webhook (esputnik-api.md §16)
 

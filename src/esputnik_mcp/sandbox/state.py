@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from esputnik_mcp.sandbox.clock import Clock
-from esputnik_mcp.sandbox.domain import imports, orders
+from esputnik_mcp.sandbox.domain import broadcasts, imports, orders
 
 
 class State:
@@ -35,6 +35,7 @@ class State:
         self.conn.execute("COMMIT")
 
     def tick(self) -> None:
-        """Apply everything due by now: bulk imports, scheduled order deletions."""
+        """Apply everything due by now: bulk imports, scheduled order deletions, broadcast batches."""
         imports.run_due(self)
         orders.run_due_deletions(self)
+        broadcasts.run_due(self)

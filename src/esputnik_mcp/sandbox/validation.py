@@ -270,3 +270,175 @@ class OrderIn(Body):
     deliveryAddress: str | None = None
     additionalInfo: dict[str, str] | None = None
     items: list[OrderItemIn] | None = None
+
+
+class ViberIn(Body):
+    """SPEC OutgoingViber: ``text`` and ``iosExpirityText`` required; ``phoneNumbers`` or ``groupId``."""
+
+    text: str
+    iosExpirityText: str
+    ttlSeconds: Int32 | None = None
+    img: str | None = None
+    caption: str | None = None
+    action: str | None = None
+    phoneNumbers: list[str] | None = None
+    tags: list[str] | None = None
+    groupId: Int32 | None = None
+    externalRequestId: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    trackUrls: bool | None = None
+    subscriptionsKeys: list[str] | None = None
+
+
+class StoredMessageIn(Body):
+    """The fields every SPEC Base*Message has. ``languages`` and ``translations`` are "available for
+    the GET method only": accepted and ignored in a body (a guess), as is ``id`` (the path names it)."""
+
+    id: Int32 | None = None
+    name: str
+    languageCode: str | None = None
+    tags: list[str] | None = None
+    subscriptionsKeys: list[str] | None = None
+    languages: list[str] | None = None
+    translations: list[dict[str, Any]] | None = None
+
+
+class EmailMessageIn(StoredMessageIn):
+    """SPEC BaseEmailMessage: ``name``, ``from``, ``subject``, ``htmlText`` required."""
+
+    from_: str = Field(alias="from")
+    subject: str
+    htmlText: str
+    rawHtml: str | None = None
+    ampHtml: str | None = None
+    css: str | None = None
+
+
+class SmsMessageIn(StoredMessageIn):
+    """SPEC BaseSmsMessage: ``name``, ``from``, ``text`` required."""
+
+    from_: str = Field(alias="from")
+    text: str
+    trackUrls: bool | None = None
+
+
+class ViberMessageIn(StoredMessageIn):
+    """SPEC BaseViberMessage: ``name``, ``from``, ``text`` required."""
+
+    from_: str = Field(alias="from")
+    transactional: bool | None = None
+    text: str
+    img: str | None = None
+    caption: str | None = None
+    action: str | None = None
+    ttlSec: Int32 | None = None
+    smsFallback: bool | None = None
+    smsSender: str | None = None
+    smsContent: str | None = None
+
+
+class MobilePushButtonIn(Body):
+    """SPEC MobilePushButton: ``actionId`` and ``label`` required."""
+
+    actionId: str
+    label: str
+    iosIconPath: str | None = None
+    link: str | None = None
+    customData: str | None = None
+
+
+class MobilePushMessageIn(StoredMessageIn):
+    """SPEC BaseMobilePushMessage: ``name``, ``title``, ``text`` required."""
+
+    title: str
+    subtitle: str | None = None
+    text: str
+    link: str | None = None
+    imageSource: str | None = None
+    customData: str | None = None
+    ttlSec: Int32 | None = None
+    buttons: list[MobilePushButtonIn] | None = None
+    soundEnabled: bool | None = None
+    badgeCount: Int64 | None = None
+    images: list[str] | None = None
+
+
+class AppInboxMessageIn(StoredMessageIn):
+    """SPEC BaseAppInboxMessage: ``name``, ``title``, ``text`` required."""
+
+    title: str
+    text: str
+    link: str | None = None
+    imageSource: str | None = None
+    customData: str | None = None
+    ttlSec: Int32 | None = None
+
+
+class TelegramButtonIn(Body):
+    """SPEC TelegramBotButton: ``text`` and ``link`` required."""
+
+    text: str
+    link: str
+
+
+class TelegramMessageIn(StoredMessageIn):
+    """SPEC BaseTelegramBotMessage: only ``name`` required."""
+
+    text: str | None = None
+    imageSource: str | None = None
+    buttons: list[TelegramButtonIn] | None = None
+
+
+MESSAGE_MODELS: dict[str, type[StoredMessageIn]] = {
+    "email": EmailMessageIn,
+    "sms": SmsMessageIn,
+    "viber": ViberMessageIn,
+    "mobilepush": MobilePushMessageIn,
+    "appinbox": AppInboxMessageIn,
+    "telegram": TelegramMessageIn,
+}
+
+
+class NewBroadcastIn(Body):
+    """SPEC NewBroadcastRequest: ``messageId`` is a string and ``groups`` (segment ids) required."""
+
+    title: str | None = None
+    messageId: str
+    groups: list[Int32]
+    excludedGroups: list[Int32] | None = None
+    startDate: str | None = None
+    batchSize: Int32 | None = None
+    batchIntervalUnit: Literal["MINUTE", "HOUR", "DAY", "MONTH"] | None = None
+    domain: str | None = None
+    appId: str | None = None
+
+
+class SubscriptionsChangeIn(Body):
+    """SPEC ContactSubscriptionCategoryUpsertRequest: ``subscriptions`` (category keys) required."""
+
+    subscriptions: list[str]
+
+
+class PromocodesPayloadIn(Body):
+    """SPEC PromocodesPayloadDto: ``promocodes`` (lower-case c), ``expirationDate`` and ``discount``
+    required."""
+
+    promocodes: list[str]
+    expirationDate: str
+    discount: Int32
+    type: str | None = None
+    inUse: bool | None = None
+
+
+class ProductFeedIn(Body):
+    """SPEC ProductFeed: no field is required by the schema."""
+
+    url: str | None = None
+    language: str | None = None
+    default: bool | None = None
+
+
+class ProductFeedsIn(Body):
+    """SPEC ProductFeeds."""
+
+    feeds: list[ProductFeedIn] | None = None

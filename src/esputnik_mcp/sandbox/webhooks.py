@@ -214,9 +214,12 @@ class WebhookPusher:
 
     async def push_due(self) -> int:
         """Push every event due now, batch by batch, until none is left or a batch fails; how many
-        events were delivered (got a 200)."""
+        events were delivered (got a 200). What has come due is applied first (a broadcast's batches
+        among it), so its events go out even while nobody asks the sandbox anything."""
         delivered = 0
         async with self._lock:
+            if self._deliver is not None:
+                self._state.tick()
             while self._deliver is not None:
                 if self._batch is None:
                     self._batch = self._next_batch()

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
 from esputnik_mcp import __version__
+from esputnik_mcp.server.prompts import prompts_for
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.server.tooling import sdk_tool
 from esputnik_mcp.tools import catalogue
@@ -54,14 +55,18 @@ def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> M
     """The MCP server exposing ``tools`` (default: the catalogue) over ``runtime``, in their order."""
     tools = catalogue() if tools is None else tools
     key = runtime.settings.request_state_key
-    return MCPServer(
+    offered = runtime.gate.policy.select(tools)
+    server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         title="eSputnik",
         description="eSputnik (Yespo) marketing account tools",
         version=__version__,
         instructions=instructions(runtime),
         website_url="https://esputnik.com",
-        tools=[sdk_tool(spec, runtime.tool_context, runtime.gate) for spec in runtime.gate.policy.select(tools)],
+        tools=[sdk_tool(spec, runtime.tool_context, runtime.gate) for spec in offered],
         # With a shared key, a confirmation asked on one replica completes on any other.
         request_state_security=RequestStateSecurity(keys=[key.get_secret_value()]) if key is not None else None,
     )
+    for prompt in prompts_for(offered):
+        server.add_prompt(prompt)
+    return server

@@ -12,6 +12,7 @@ template and each recipient's parameters (see :mod:`esputnik_mcp.toolkit.velocit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -220,3 +221,45 @@ def _message_parts(message: StoredMessage | None) -> dict[str, str | None]:
 def _sender_of(message: StoredMessage | None) -> str | None:
     sender = getattr(message, "from_", None)
     return str(sender) if sender else None
+
+
+async def render_to_segment(
+    ctx: ToolContext,
+    channel: str,
+    segment_id: int,
+    members: int | None,
+    *,
+    text: str,
+    sender: str | None,
+    shown_after: str = "",
+    warnings: Sequence[str] = (),
+) -> Rendering:
+    """A one-off SMS or Viber text as the first members of a segment will get it, each rendered with
+    their contact's fields (one read of the segment's first members), ``shown_after`` below it (an
+    image, a button). An SMS counts its parts in all as the text's parts times the members: an
+    estimate, as personalisation changes the length."""
+    try:
+        firsts = (await ctx.client.segments.contacts(segment_id, max_rows=SAMPLES)).items
+    except ESputnikError:
+        firsts = []
+    samples, shown = [], []
+    for contact in firsts:
+        phones = (contact.channel_values("viber") if channel == "viber" else []) + contact.channel_values("sms")
+        name = " ".join(n for n in (contact.first_name, contact.last_name) if n)
+        address = phones[0] if phones else f"contact:{contact.id}"
+        label = f"{name} <{address}>" if name else address
+        one = sample(label, text=text, sms=channel == "sms", values=context(None, contact))
+        samples.append(dataclasses.replace(one, text=(one.text or "") + shown_after))
+        shown.append(label)
+    parts = sms_parts(text) if channel == "sms" else None
+    return Rendering(
+        channel=channel,
+        sender=sender,
+        samples=tuple(samples),
+        recipients=tuple(shown),
+        count=members,
+        sms_encoding=parts.encoding if parts else None,
+        sms_parts_total=parts.parts * members if parts and members is not None else None,
+        balance=await balance(ctx),
+        warnings=tuple(warnings),
+    )

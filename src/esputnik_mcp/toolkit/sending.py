@@ -68,7 +68,7 @@ class SendOutput(ToolOutput):
     )
 
     channel: str
-    total: int = Field(description="Recipients in the call.")
+    total: int = Field(description="Recipients in the call (members, for a segment).")
     queued: int
     failed: int
     unknown: int = Field(description="Recipients who may or may not have been sent the message.")
@@ -78,7 +78,8 @@ class SendOutput(ToolOutput):
         description="Per request to eSputnik of a stored-message send; indexes as in the call.",
     )
     results: list[RecipientResult] = Field(
-        description="One per recipient: unknown first, then failed, then queued, each in call order."
+        description="One per recipient: unknown first, then failed, then queued, each in call order; "
+        "a send to a segment has the segment's row first, then one per member."
     )
     held_back: list[HeldView] | None = Field(
         default=None, description="Left out, not sent: pass include_suppressed=true to send to them too."
@@ -100,6 +101,7 @@ class SendReport:
         self._rows: list[tuple[RecipientResult, Addressee | None]] = []
         self._requests: list[RequestView] = []
         self._unknown_reason: str | None = None
+        self._segment: str | None = None
 
     async def send(self, addressees: Sequence[Addressee], request: Callable[[], Awaitable[list[SendResult]]]) -> None:
         """Make one send request for ``addressees`` and record the outcome. A request refused before
@@ -112,6 +114,21 @@ class SendReport:
             self._add_error(addressees, exc)
         else:
             self._add_results(addressees, results)
+
+    async def send_to_segment(self, segment: str, request: Callable[[], Awaitable[list[SendResult]]]) -> None:
+        """Make one send request to every member of a segment (``segment`` is its label,
+        ``segment:2002``) and record the outcome: one row per member eSputnik answers for, named by
+        address, and a row of the segment's own, which the duplicate ledger keeps. A request that
+        failed is the segment's row alone."""
+        self._segment = segment
+        try:
+            results = await request()
+        except RequestValidationError:
+            raise
+        except ESputnikError as exc:
+            self._add_error([Addressee(segment)], exc)
+        else:
+            self._add_results([], results)
 
     def add_chunk(self, addressees: Sequence[Addressee], chunk: ChunkOutcome[Any, list[SendResult]]) -> None:
         """The outcome of one request of a chunked send to ``addressees`` (every recipient of the
@@ -166,9 +183,13 @@ class SendReport:
         rows = sorted(self._rows, key=lambda pair: order[pair[0].status])  # stable: call order kept
         results = [row for row, _ in rows]
         count = {s: sum(1 for r in results if r.status == s) for s in order}
+        total, who = len(results), "recipient"
+        if self._segment is not None and not any(r.recipient == self._segment for r in results):
+            results.insert(0, self._segment_row(count, total))
+            who = "member"
         out = SendOutput(
             channel=self.channel,
-            total=len(results),
+            total=total,
             queued=count["queued"],
             failed=count["failed"],
             unknown=count["unknown"],
@@ -179,8 +200,10 @@ class SendReport:
         )
         summary = (
             f"{self.content}: {out.queued} queued, {out.failed} failed, {out.unknown} unknown "
-            f"of {counted(out.total, 'recipient')}"
+            f"of {counted(out.total, who)}"
         )
+        if who == "member" and not out.total:
+            summary += ": eSputnik sent it to no member of the segment"
         if self._held:
             summary += f"; {held_summary(self._held)} left out"
         if out.unknown:
@@ -190,6 +213,12 @@ class SendReport:
         if out.failed and not out.queued and not out.unknown:
             summary += f": {next(r.message for r in results if r.status == 'failed')}"
         return Result(summary, out, is_error=bool(out.unknown) or not out.queued)
+
+    def _segment_row(self, count: Mapping[str, int], members: int) -> RecipientResult:
+        """The segment's own row: queued when eSputnik queued it for any member."""
+        status: RecipientStatus = "queued" if count["queued"] else "unknown" if count["unknown"] else "failed"
+        message = f"{count['queued']} of {counted(members, 'member')} queued" if members else "no member was sent it"
+        return RecipientResult(recipient=self._segment or "", status=status, message=message)
 
     def _unknown_advice(self, out: SendOutput, rows: list[tuple[RecipientResult, Addressee | None]]) -> str:
         """What to tell the agent when some recipients may or may not have been sent the message."""

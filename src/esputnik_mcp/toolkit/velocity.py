@@ -660,6 +660,46 @@ def variables(template: str) -> tuple[str, ...]:
     return tuple(name for name in found if name not in assigned)
 
 
+def _path(ref: Ref) -> str:
+    """``data.get('orderId')`` as ``data.orderId``, ``$items[0].name`` as ``items[0].name``: the
+    reference's head and its literal keys and indexes, up to the first step that is not one."""
+    path = ref.head
+    for step in ref.steps:
+        key = step.args[0] if len(step.args) == 1 and isinstance(step.args[0], Lit) else None
+        if step.kind == "prop":
+            path += f".{step.name}"
+        elif (step.kind == "index" or step.name == "get") and key is not None:
+            value = key.value
+            path += f".{value}" if isinstance(value, str) else f"[{value}]"
+        else:
+            break
+    return path
+
+
+def parameters(template: str) -> tuple[str, ...]:
+    """What ``template`` reads from its context, each as a path (``firstName``, ``data.orderId``,
+    ``data.items``), in order of first appearance: the variables a send must fill. References to
+    names the template assigns itself (``#set``, loop variables) are left out."""
+    found: dict[str, None] = {}
+    assigned = set(_LOOP_NAMES)
+    refs: list[Ref] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, Ref):
+            refs.append(item)
+        elif isinstance(item, SetVar | Foreach):
+            assigned.add(item.name if isinstance(item, SetVar) else item.var)
+        for part in _CHILDREN.get(type(item), lambda _: ())(item):
+            walk(part)
+
+    for node in _Parser(template, 0, []).parse():
+        walk(node)
+    for ref in refs:
+        if ref.head not in assigned:
+            found[_path(ref)] = None
+    return tuple(found)
+
+
 def recipient_context(params: Mapping[str, Any] | None, contact: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What a template reads for one smartsend recipient, on the reading of the docs above: contact
     fields (``firstName``, ``email``) as top-level names, and the recipient's ``jsonParam`` both as

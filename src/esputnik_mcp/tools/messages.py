@@ -1,4 +1,4 @@
-"""Around sending: get_message_status, list_message_templates, manage_unsubscribes."""
+"""Around sending: get_message_status, manage_unsubscribes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from pydantic import Field
 
 from esputnik_mcp.toolkit.base import Result, ToolContext, ToolInput, ToolOutput, tool
 from esputnik_mcp.toolkit.bulk import counted
-from esputnik_mcp.toolkit.cursor import decode_cursor, encode_cursor
 from esputnik_mcp.toolkit.inbox import inbox_activity
-from esputnik_mcp.toolkit.params import Cursor, Email, Limit, RequestId
-from esputnik_mcp.toolkit.sending import text_start
-from esputnik_mcp.toolkit.views import NextCursor, Total, View, page_summary
+from esputnik_mcp.toolkit.params import Email, RequestId
+from esputnik_mcp.toolkit.views import View
 from esputnik_mcp.toolspec import Kind, Toolset
 
 # --- get_message_status --------------------------------------------------------------------------
@@ -78,80 +76,6 @@ async def get_message_status(params: MessageStatusInput, ctx: ToolContext) -> Re
         f"{out.pending} pending, {len(out.not_found)} not found"
     )
     return Result(summary, out)
-
-
-# --- list_message_templates ----------------------------------------------------------------------
-
-PREVIEW_CHARS = 80
-
-
-class ListTemplatesInput(ToolInput):
-    channel: Literal["email", "sms"]
-    search: Annotated[str | None, Field(min_length=1, max_length=200, description="Part of the name, or a tag.")] = None
-    limit: Limit = 20
-    cursor: Cursor | None = None
-
-
-class TemplateView(View):
-    id: int = Field(description="The message_id for send_prepared_message.")
-    name: str | None = None
-    subject: str | None = None
-    sender: str | None = None
-    preview: str | None = Field(default=None, description="Start of the SMS text.")
-    tags: list[str] = Field(default_factory=list)
-    language_code: str | None = None
-
-
-class TemplatesPage(ToolOutput):
-    truncatable: ClassVar[str | None] = "templates"
-
-    templates: list[TemplateView]
-    total: Total = None
-    next_cursor: NextCursor = None
-
-
-@tool(
-    "list_message_templates",
-    title="List message templates",
-    toolset=Toolset.MESSAGING,
-    kind=Kind.READ,
-    description="""Stored email or SMS messages (id, name, subject or text start, tags), optionally by part
-    of the name or a tag: the ids send_prepared_message takes. eSputnik allows 500 template reads an hour;
-    answers are reused for a minute.""",
-    example={"channel": "email", "limit": 5},
-)
-async def list_message_templates(params: ListTemplatesInput, ctx: ToolContext) -> Result[TemplatesPage]:
-    query = {"channel": params.channel, "search": params.search}
-    start = decode_cursor(params.cursor, query)
-    templates = ctx.client.templates
-    views: list[TemplateView]
-    if params.channel == "email":
-        email_page = await templates.search_email(search=params.search, start_index=start, max_rows=params.limit)
-        page_total, next_start = email_page.total, email_page.next_start_index
-        views = [
-            TemplateView(
-                id=t.id, name=t.name, subject=t.subject, sender=t.from_, tags=t.tags, language_code=t.language_code
-            )
-            for t in email_page.items
-        ]
-    else:
-        sms_page = await templates.search_sms(search=params.search, start_index=start, max_rows=params.limit)
-        page_total, next_start = sms_page.total, sms_page.next_start_index
-        views = [
-            TemplateView(
-                id=t.id,
-                name=t.name,
-                sender=t.from_,
-                preview=text_start(t.text, PREVIEW_CHARS) if t.text else None,
-                tags=t.tags,
-                language_code=t.language_code,
-            )
-            for t in sms_page.items
-        ]
-    out = TemplatesPage(templates=views, total=page_total, next_cursor=encode_cursor(next_start, query))
-    out.resume_with(lambda i: encode_cursor(start + i, query))
-    matching = f" matching {params.search!r}" if params.search else ""
-    return Result(lambda o: page_summary(len(o.templates), o.total, f"{params.channel} templates") + matching, out)
 
 
 # --- manage_unsubscribes -------------------------------------------------------------------------

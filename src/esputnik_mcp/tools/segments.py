@@ -56,7 +56,7 @@ class SegmentsPage(ToolOutput):
     toolset=Toolset.SEGMENTS,
     kind=Kind.READ,
     description="Segments (groups) with id, name and type (Static, Dynamic, Combined), optionally by part of "
-    "the name. One read per page.",
+    "the name. One read per page. eSputnik's API cannot create segments: they are made in its UI.",
     example={"limit": 5},
 )
 async def list_segments(params: ListSegmentsInput, ctx: ToolContext) -> Result[SegmentsPage]:

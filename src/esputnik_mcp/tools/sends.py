@@ -1,4 +1,5 @@
-"""Sends: send_email, send_sms (one-off content), send_prepared_message (a stored message)."""
+"""Sends: send_email, send_sms, send_viber (one-off content; an SMS also a stored one), send_prepared_message
+(a stored message)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pydantic import AfterValidator, Field, model_validator
 
 from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
 from esputnik_mcp.api.messages import recipient
-from esputnik_mcp.api.models import EmailInput, SmsInput
+from esputnik_mcp.api.models import EmailInput, SmsInput, ViberInput
+from esputnik_mcp.toolkit.audience import segment_audience
 from esputnik_mcp.toolkit.base import Result, SendInput, ToolContext, ToolFailure, ToolInput, tool
 from esputnik_mcp.toolkit.bulk import chunk_progress
 from esputnik_mcp.toolkit.params import (
@@ -23,12 +25,22 @@ from esputnik_mcp.toolkit.params import (
     LanguageCode,
     MessageId,
     Phone,
+    SegmentId,
     SendChannel,
     Tags,
     channel_locator,
     exactly_one,
 )
-from esputnik_mcp.toolkit.preview import Person, balance, check_sender, render_stored, sample, stored_message, who
+from esputnik_mcp.toolkit.preview import (
+    Person,
+    balance,
+    check_sender,
+    render_stored,
+    render_to_segment,
+    sample,
+    stored_message,
+    who,
+)
 from esputnik_mcp.toolkit.recipients import contact_label, external_label, known_as
 from esputnik_mcp.toolkit.sending import Addressee, SendOutput, SendReport, text_start
 from esputnik_mcp.toolkit.sms_parts import sms_parts
@@ -160,11 +172,26 @@ SmsSender = Annotated[
 
 
 class SendSmsInput(SendInput):
-    phone: Phone
-    text: Annotated[str, Field(min_length=1)]
+    phone: Phone | None = None
+    segment_id: SegmentId | None = None
+    text: Annotated[str | None, Field(min_length=1)] = None
+    message_id: MessageId | None = None
+    params: Annotated[dict[str, Any] | None, Field(description='Its variables, e.g. {"code": "1234"}.')] = None
     sender: SmsSender | None = None
     tags: Tags | None = None
     external_request_id: ExternalRequestId | None = None
+
+    @model_validator(mode="after")
+    def _one_audience_and_content(self) -> SendSmsInput:
+        exactly_one({"phone": self.phone, "segment_id": self.segment_id})
+        exactly_one({"text": self.text, "message_id": self.message_id})
+        if self.message_id is not None and self.segment_id is not None:
+            raise ValueError("a stored message goes to a segment as a broadcast; message_id takes phone")
+        if self.params is not None and self.message_id is None:
+            raise ValueError("params fill a stored message's variables: give message_id")
+        if self.tags is not None and self.message_id is not None:
+            raise ValueError("a stored message keeps its own tags: leave tags out")
+        return self
 
 
 def _sms_sender(params: SendSmsInput, ctx: ToolContext) -> str:
@@ -177,13 +204,32 @@ def _sms_sender(params: SendSmsInput, ctx: ToolContext) -> str:
 
 
 async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
+    if params.message_id is not None:
+        return await _plan_stored_sms(params, params.message_id, ctx)
+    text = params.text or ""
     sender = _sms_sender(params, ctx)
     await check_sender(ctx, "sms", sender)
+    if params.segment_id is not None:
+        segment_id = params.segment_id
+        audience = await segment_audience(ctx, [segment_id])
+        members = audience.segments[0].members
+
+        async def to_segment(audience: Audience) -> Rendering:
+            return await render_to_segment(ctx, "sms", segment_id, members, text=text, sender=sender)
+
+        return SendPlan(
+            channel="sms",
+            audience=audience,
+            content=text_start(text),
+            content_key=_digest(sender, text),
+            render=to_segment,
+        )
+    phone = params.phone or ""
 
     async def rendering(audience: Audience) -> Rendering:
-        shown, _ = await who(ctx, Person(params.phone, address=params.phone))
-        one = sample(shown, text=params.text, sms=True)
-        parts = sms_parts(params.text)
+        shown, _ = await who(ctx, Person(phone, address=phone))
+        one = sample(shown, text=text, sms=True)
+        parts = sms_parts(text)
         return Rendering(
             channel="sms",
             sender=sender,
@@ -197,9 +243,31 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
 
     return SendPlan(
         channel="sms",
-        audience=Audience(recipients=(params.phone,)),
-        content=text_start(params.text),
-        content_key=_digest(sender, params.text),
+        audience=Audience(recipients=(phone,)),
+        content=text_start(text),
+        content_key=_digest(sender, text),
+        render=rendering,
+    )
+
+
+async def _plan_stored_sms(params: SendSmsInput, message_id: int, ctx: ToolContext) -> SendPlan:
+    """A stored SMS to one phone, through smartsend: the message must be an SMS message of the
+    account; a sender given instead of the message's own must be one of the account's."""
+    message = await stored_message(ctx, "sms", message_id)
+    if params.sender is not None:
+        await check_sender(ctx, "sms", params.sender)
+    phone = params.phone or ""
+    person = Person(phone, params.params, address=phone)
+
+    async def rendering(audience: Audience) -> Rendering:
+        return await render_stored(ctx, "sms", message_id, message, [person], sender=params.sender)
+
+    name = f" {message.name!r}" if message is not None and message.name else ""
+    return SendPlan(
+        channel="sms",
+        audience=Audience(recipients=(phone,)),
+        content=f"template {message_id}{name}",
+        content_key=f"template:{message_id}",
         render=rendering,
     )
 
@@ -210,22 +278,175 @@ async def plan_sms(params: SendSmsInput, ctx: ToolContext) -> SendPlan:
     toolset=Toolset.MESSAGING,
     kind=Kind.SEND,
     plan_send=plan_sms,
-    description="""Send a one-off SMS to one E.164 phone; eSputnik adds the contact if new. Reaches a real
-    person and costs money per message part. Returns the request_id for get_message_status.""",
+    description="""Send an SMS: text to one E.164 phone (new ones become contacts) or to every member of a
+    segment, or a stored SMS (message_id) to a phone. Reaches real people and costs money per part.
+    Returns request_ids for get_message_status.""",
     example={"phone": "+380501234567", "text": "Your code is 1234"},
 )
 async def send_sms(params: SendSmsInput, ctx: ToolContext) -> Result[SendOutput]:
+    if params.message_id is not None:
+        return await _send_stored_sms(params, params.message_id, ctx)
     sender = _sms_sender(params, ctx)
+    text = params.text or ""
     sms = SmsInput(
         from_=sender,
-        text=params.text,
-        phone_numbers=[params.phone],
+        text=text,
+        phone_numbers=[params.phone] if params.phone is not None else None,
+        group_id=params.segment_id,
         tags=params.tags,
         external_request_id=params.external_request_id,
     )
-    report = SendReport("sms", f"SMS {text_start(params.text, 30)!r}")
-    addressee = Addressee(params.phone, params.phone, params.external_request_id)
+    if params.segment_id is not None:
+        report = SendReport("sms", f"SMS {text_start(text, 30)!r} to segment {params.segment_id}")
+        await report.send_to_segment(f"segment:{params.segment_id}", lambda: ctx.client.messages.send_sms(sms))
+        return report.result()
+    phone = params.phone or ""
+    report = SendReport("sms", f"SMS {text_start(text, 30)!r}")
+    addressee = Addressee(phone, phone, params.external_request_id)
     await report.send([addressee], lambda: ctx.client.messages.send_sms(sms))
+    return report.result()
+
+
+async def _send_stored_sms(params: SendSmsInput, message_id: int, ctx: ToolContext) -> Result[SendOutput]:
+    phone = params.phone or ""
+    one = recipient(locator=phone, params=params.params, external_request_id=params.external_request_id)
+    report = SendReport("sms", f"template {message_id} (sms)")
+    addressee = Addressee(phone, phone, params.external_request_id)
+    await report.send(
+        [addressee], lambda: ctx.client.messages.smartsend(message_id, [one], email=False, from_name=params.sender)
+    )
+    return report.result()
+
+
+# --- send_viber ----------------------------------------------------------------------------------
+
+
+def _web_address(value: str) -> str:
+    if not re.match(r"https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not a web address (https://…)")
+    return value
+
+
+class SendViberInput(SendInput):
+    phone: Phone | None = None
+    segment_id: SegmentId | None = None
+    text: Annotated[str, Field(min_length=1)]
+    sender: Annotated[
+        str | None, Field(min_length=1, max_length=64, description="Needed if the account has several.")
+    ] = None
+    image_url: Annotated[str | None, AfterValidator(_web_address), Field(max_length=2000)] = None
+    caption: Annotated[str | None, Field(min_length=1, max_length=100, description="Button text.")] = None
+    button: Annotated[str | None, Field(min_length=1, max_length=2000, description="Button link.")] = None
+    ttl_seconds: Annotated[int | None, Field(ge=1, le=2**31 - 1, description="Default: 1 day.")] = None
+    tags: Tags | None = None
+    external_request_id: ExternalRequestId | None = None
+
+    @model_validator(mode="after")
+    def _one_audience_and_whole_button(self) -> SendViberInput:
+        exactly_one({"phone": self.phone, "segment_id": self.segment_id})
+        given = [v is not None for v in (self.image_url, self.caption, self.button)]
+        if any(given) and not all(given):
+            raise ValueError("image_url, caption and button go together: give all three or none")
+        return self
+
+
+def _viber_extras(params: SendViberInput) -> str:
+    """The image and button under a message, as the person approving it sees them."""
+    if params.image_url is None:
+        return ""
+    return f"\n\n[image {params.image_url}] [button {params.caption!r} → {params.button}]"
+
+
+def _viber_warnings(params: SendViberInput) -> tuple[str, ...]:
+    if params.sender is None:
+        return ("No sender given: eSputnik uses the account's Viber sender, and refuses if it has several",)
+    return (f"Sender {params.sender!r} not checked: eSputnik lists no Viber senders (it refuses an unknown one)",)
+
+
+async def plan_viber(params: SendViberInput, ctx: ToolContext) -> SendPlan:
+    content_key = _digest("viber", params.sender, params.text, params.image_url, params.caption, params.button)
+    warnings = _viber_warnings(params)
+    if params.segment_id is not None:
+        segment_id = params.segment_id
+        audience = await segment_audience(ctx, [segment_id])
+        members = audience.segments[0].members
+
+        async def to_segment(audience: Audience) -> Rendering:
+            return await render_to_segment(
+                ctx,
+                "viber",
+                segment_id,
+                members,
+                text=params.text,
+                sender=params.sender,
+                shown_after=_viber_extras(params),
+                warnings=warnings,
+            )
+
+        return SendPlan(
+            channel="viber",
+            audience=audience,
+            content=text_start(params.text),
+            content_key=content_key,
+            render=to_segment,
+        )
+    phone = params.phone or ""
+
+    async def rendering(audience: Audience) -> Rendering:
+        shown, _ = await who(ctx, Person(phone, address=phone))
+        one = sample(shown, text=params.text + _viber_extras(params))
+        return Rendering(
+            channel="viber",
+            sender=params.sender,
+            samples=(one,),
+            recipients=(shown,),
+            count=1,
+            balance=await balance(ctx),
+            warnings=warnings,
+        )
+
+    return SendPlan(
+        channel="viber",
+        audience=Audience(recipients=(phone,)),
+        content=text_start(params.text),
+        content_key=content_key,
+        render=rendering,
+    )
+
+
+@tool(
+    "send_viber",
+    title="Send a Viber message",
+    toolset=Toolset.MESSAGING,
+    kind=Kind.SEND,
+    plan_send=plan_viber,
+    description="""Send a one-off Viber message (an image comes with a button: image_url, caption,
+    button) to one E.164 phone (new ones become contacts) or to every member of a segment. Reaches
+    real people and costs money. Returns request_ids for get_message_status.""",
+    example={"phone": "+380501234567", "text": "Your order has shipped"},
+)
+async def send_viber(params: SendViberInput, ctx: ToolContext) -> Result[SendOutput]:
+    viber = ViberInput(
+        text=params.text,
+        ios_expirity_text=params.text,
+        from_=params.sender,
+        phone_numbers=[params.phone] if params.phone is not None else None,
+        group_id=params.segment_id,
+        ttl_seconds=params.ttl_seconds,
+        img=params.image_url,
+        caption=params.caption,
+        action=params.button,
+        tags=params.tags,
+        external_request_id=params.external_request_id,
+    )
+    if params.segment_id is not None:
+        report = SendReport("viber", f"Viber {text_start(params.text, 30)!r} to segment {params.segment_id}")
+        await report.send_to_segment(f"segment:{params.segment_id}", lambda: ctx.client.messages.send_viber(viber))
+        return report.result()
+    phone = params.phone or ""
+    report = SendReport("viber", f"Viber {text_start(params.text, 30)!r}")
+    addressee = Addressee(phone, phone, params.external_request_id)
+    await report.send([addressee], lambda: ctx.client.messages.send_viber(viber))
     return report.result()
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from esputnik_mcp.sandbox.demo import history
+from esputnik_mcp.sandbox.demo import campaigns, commerce, history
 from esputnik_mcp.sandbox.demo.content import (
     ADDRESS_BOOK,
     APPINBOX_TEMPLATES,
@@ -398,6 +398,8 @@ def load(state: State, seed: int = DEMO_SEED, contacts: int = DEMO_CONTACTS) -> 
             messaging.add_template(state, "appinbox", body)
         for body in TELEGRAM_TEMPLATES:
             messaging.add_template(state, "telegram", body)
+        commerce.load(state, seed)
+        campaigns.load(state, now)
 
 
 def load_bare(state: State) -> None:

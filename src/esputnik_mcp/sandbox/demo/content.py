@@ -29,6 +29,7 @@ ORGANISATION = account.Organisation(
         '"Lumen Home Support" <support@lumen-home.example>',
     ),
     sms_senders=(SMS_FROM, "LumenSale"),
+    viber_senders=(VIBER_FROM,),
 )
 
 # An account with no data still has the default senders, so the defaults work on either account.
@@ -43,6 +44,7 @@ BARE_ORGANISATION = account.Organisation(
     reserved={},
     email_senders=(EMAIL_FROM,),
     sms_senders=(SMS_FROM,),
+    viber_senders=(VIBER_FROM,),
 )
 TIERS = ("Bronze", "Silver", "Gold", "Platinum")
 INTEREST_VALUES = ("Garden", "Kitchen", "Lighting", "Textiles", "Furniture", "Decor")

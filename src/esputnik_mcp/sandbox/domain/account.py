@@ -37,6 +37,7 @@ class Organisation:
     reserved: dict[str, list[dict[str, Any]]]
     email_senders: tuple[str, ...] = ()  # "Name" <address>, as an email's from
     sms_senders: tuple[str, ...] = ()  # alpha names
+    viber_senders: tuple[str, ...] = ()  # Viber sender names (eSputnik lists them nowhere: checked, not served)
 
 
 def setup(state: State, org: Organisation) -> None:
@@ -55,7 +56,8 @@ def setup(state: State, org: Organisation) -> None:
             json.dumps(org.reserved, ensure_ascii=False),
             json.dumps(
                 [{"type": "email", "value": v} for v in org.email_senders]
-                + [{"type": "sms", "value": v} for v in org.sms_senders],
+                + [{"type": "sms", "value": v} for v in org.sms_senders]
+                + [{"type": "viber", "value": v} for v in org.viber_senders],
                 ensure_ascii=False,
             ),
         ),
@@ -80,11 +82,12 @@ def balance_json(state: State) -> dict[str, Any]:
     }
 
 
-def senders_json(state: State, kind: Literal["email", "sms"]) -> list[dict[str, str]]:
+def senders_json(state: State, kind: Literal["email", "sms", "viber"]) -> list[dict[str, str]]:
     """SPEC InterfaceDto of each sender of ``kind``: ``{type, value}``, ``type`` being ``email`` or
     ``sms`` (SPEC: "The interface type (sms, email)"). An SMS ``value`` is an alpha name (an
     integration reads it so); that an email ``value`` is the whole ``"Name" <address>`` usable as
-    ``from``, not the address alone, is a guess (SPEC calls them "sender names")."""
+    ``from``, not the address alone, is a guess (SPEC calls them "sender names"). Viber senders
+    have no such operation; they are kept here to check a Viber message's ``from``."""
     row = state.conn.execute("SELECT senders_json FROM account WHERE id = 1").fetchone()
     return [s for s in json.loads(row["senders_json"]) if s["type"] == kind]
 

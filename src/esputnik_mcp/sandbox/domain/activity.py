@@ -92,10 +92,18 @@ def address_key(channel: str, locator: str) -> str:
 
 
 def materialise(
-    state: State, request_id: str, channel: str, outcome: str, *, contact_id: int | None, locator: str
+    state: State,
+    request_id: str,
+    channel: str,
+    outcome: str,
+    *,
+    contact_id: int | None,
+    locator: str,
+    at: float | None = None,
 ) -> None:
-    """Write the activity events of a message sent now: one per activity step of its timeline."""
-    sent_at = state.now()
+    """Write the activity events of a message sent at ``at`` (default: now): one per activity step of
+    its timeline."""
+    sent_at = state.now() if at is None else at
     address = address_key(channel, locator)
     state.conn.executemany(
         _INSERT,

@@ -94,6 +94,7 @@ class Outgoing:
     external_request_id: str | None = None
     language_code: str | None = None
     message_name: str | None = None
+    broadcast_id: int | None = None
 
 
 def error_result(locator: str, message: str) -> dict[str, Any]:
@@ -147,41 +148,51 @@ def contact_at(state: State, channel: account.Channel, locator: str) -> int | No
     return None
 
 
-def instance_for(state: State, template_id: int) -> int:
-    """The message instance that sends of stored message ``template_id`` outside a broadcast belong to:
-    one per message, made at its first send (eSputnik documents messageInstanceId without saying
-    when a new instance begins; one per message outside broadcasts is the sandbox's own)."""
-    row = state.conn.execute(
-        "SELECT id FROM message_instances WHERE template_id = ? AND broadcast_id IS NULL", (template_id,)
-    ).fetchone()
+def instance_for(state: State, template_id: int, broadcast_id: int | None = None) -> int:
+    """The message instance that sends of stored message ``template_id`` belong to: one per message
+    outside broadcasts, one per broadcast, made at its first send (eSputnik documents
+    messageInstanceId without saying when a new instance begins; this numbering is the sandbox's own)."""
+    if broadcast_id is None:
+        row = state.conn.execute(
+            "SELECT id FROM message_instances WHERE template_id = ? AND broadcast_id IS NULL", (template_id,)
+        ).fetchone()
+    else:
+        row = state.conn.execute(
+            "SELECT id FROM message_instances WHERE template_id = ? AND broadcast_id = ?", (template_id, broadcast_id)
+        ).fetchone()
     if row is not None:
         return int(row[0])
     last = state.conn.execute("SELECT MAX(id) FROM message_instances").fetchone()[0]
     instance = max(int(last or 0), INSTANCE_BASE) + 1
-    state.conn.execute("INSERT INTO message_instances (id, template_id) VALUES (?, ?)", (instance, template_id))
+    state.conn.execute(
+        "INSERT INTO message_instances (id, template_id, broadcast_id) VALUES (?, ?, ?)",
+        (instance, template_id, broadcast_id),
+    )
     return instance
 
 
-def send(state: State, out: Outgoing) -> dict[str, Any]:
+def send(state: State, out: Outgoing, *, at: float | None = None) -> dict[str, Any]:
     """Queue one message (pay for it), write the events it will have, and return its SPEC
-    SendMessageResultDto."""
+    SendMessageResultDto. ``at`` dates the send (default: now), e.g. a broadcast's batch that came
+    due before the sandbox noticed."""
+    sent_at = state.now() if at is None else at
     parts = sms_parts(out.content) if out.channel == "sms" else 1
     cost = account.charge(state, out.channel, parts)
     outcome = timeline.NO_MONEY if cost is None else timeline.fate(out.channel, out.locator)
     request_id = str(uuid.uuid4())
-    instance = None if out.template_id is None else instance_for(state, out.template_id)
+    instance = None if out.template_id is None else instance_for(state, out.template_id, out.broadcast_id)
     state.conn.execute(
         "INSERT INTO messages (request_id, channel, contact_id, locator, template_id, sent_at, outcome,"
         " sender, subject, content, tags_json, external_request_id, language_code, cost_minor, parts,"
-        " message_name, instance_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " message_name, instance_id, broadcast_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             request_id,
             out.channel,
             out.contact_id,
             out.locator,
             out.template_id,
-            state.now(),
+            sent_at,
             outcome,
             out.sender,
             out.subject,
@@ -193,9 +204,12 @@ def send(state: State, out: Outgoing) -> dict[str, Any]:
             parts,
             out.message_name,
             instance,
+            out.broadcast_id,
         ),
     )
-    activity.materialise(state, request_id, out.channel, outcome, contact_id=out.contact_id, locator=out.locator)
+    activity.materialise(
+        state, request_id, out.channel, outcome, contact_id=out.contact_id, locator=out.locator, at=sent_at
+    )
     return {"locator": out.locator, "status": "OK", "requestId": request_id}
 
 
@@ -329,3 +343,58 @@ def version(body: dict[str, Any], language: str | None) -> dict[str, Any]:
             if translation.get("languageCode") == language:
                 return {**body, **translation}
     return body
+
+
+# Messages created through the API are numbered from here on, in the one id space every channel's
+# messages share (the sandbox's own numbering).
+TEMPLATE_BASE = 10_000
+
+
+def create_template(state: State, channel: account.Channel, body: dict[str, Any]) -> int:
+    """Store a new message of ``channel`` from a validated SPEC Base*Message body; its id."""
+    last = state.conn.execute("SELECT MAX(id) FROM templates").fetchone()[0]
+    template_id = max(int(last or 0), TEMPLATE_BASE) + 1
+    add_template(state, channel, {**_written(body), "id": template_id})
+    return template_id
+
+
+def update_template(state: State, template_id: int, channel: account.Channel, body: dict[str, Any]) -> bool:
+    """Replace the base of message ``template_id`` (its language versions stay); False if there is
+    no such message of ``channel``."""
+    stored = template(state, template_id, channel)
+    if stored is None:
+        return False
+    kept = {"translations": stored["translations"]} if stored.get("translations") else {}
+    _store(state, template_id, {**_written(body), **kept, "id": template_id})
+    return True
+
+
+def update_translation(
+    state: State, template_id: int, channel: account.Channel, language: str, body: dict[str, Any]
+) -> bool:
+    """Add or replace the ``language`` version of message ``template_id``; False if there is no such
+    message of ``channel``. A version is the whole message in its language (SPEC: the same schema)."""
+    stored = template(state, template_id, channel)
+    if stored is None:
+        return False
+    version = {**_written(body), "languageCode": language}
+    others = [t for t in stored.get("translations", []) if t.get("languageCode") != language]
+    _store(state, template_id, {**stored, "translations": [*others, version]})
+    return True
+
+
+def _written(body: dict[str, Any]) -> dict[str, Any]:
+    """What a create or an update stores: the fields given, without the GET-only ones and the id."""
+    return {k: v for k, v in body.items() if v is not None and k not in ("id", "languages", "translations")}
+
+
+def _store(state: State, template_id: int, body: dict[str, Any]) -> None:
+    state.conn.execute(
+        "UPDATE templates SET name_fold = ?, tags_fold = ?, body_json = ? WHERE id = ?",
+        (
+            str(body["name"]).casefold(),
+            json.dumps([str(t).casefold() for t in body.get("tags", [])], ensure_ascii=False),
+            json.dumps(body, ensure_ascii=False),
+            template_id,
+        ),
+    )

@@ -1,4 +1,4 @@
-"""Sending (email, SMS, smartsend), delivery status and stored messages (esputnik-api.md §7, §9).
+"""Sending (email, SMS, Viber, smartsend), delivery status and stored messages (esputnik-api.md §7, §9).
 
 Every send answers ``{results}``: one SPEC SendMessageResultDto per recipient, a lone object
 when there is one. A refused recipient gets ``status: ERROR`` and a ``message`` inside a 200.
@@ -15,7 +15,16 @@ from esputnik_mcp.sandbox import rules
 from esputnik_mcp.sandbox.domain import account, contacts, messaging, segments
 from esputnik_mcp.sandbox.limits import MAX_ROWS, SMARTSEND_RECIPIENTS, TEMPLATE_READS
 from esputnik_mcp.sandbox.routes.base import Call, Handler, RouteSpec
-from esputnik_mcp.sandbox.validation import EmailIn, RecipientIn, SmartsendIn, SmsIn
+from esputnik_mcp.sandbox.validation import (
+    MESSAGE_MODELS,
+    EmailIn,
+    RecipientIn,
+    SmartsendIn,
+    SmsIn,
+    StoredMessageIn,
+    ViberIn,
+    ViberMessageIn,
+)
 from esputnik_mcp.sandbox.wire import (
     bad_request,
     json_reply,
@@ -24,6 +33,7 @@ from esputnik_mcp.sandbox.wire import (
     paged_reply,
     parse_body,
     path_int,
+    text_reply,
 )
 
 
@@ -99,6 +109,63 @@ def send_sms(call: Call) -> Response:
             content=messaging.render(sms.text, variables, {}),
             tags=sms.tags or [],
             external_request_id=sms.externalRequestId,
+        )
+        results.append(messaging.send(state, out))
+    return _results(results)
+
+
+def _viber_sender(call: Call, sender: str | None) -> str | None:
+    """The sender of a one-off Viber message: ``from`` is "required if more than one sender is
+    available" (SPEC OutgoingViber), so without it the account's only sender. An unknown sender is
+    400, as for a stored Viber message (SPEC addViberMessage); for a send that is a guess."""
+    known = [s["value"] for s in account.senders_json(call.state, "viber")]
+    if sender is None:
+        if len(known) > 1:
+            raise bad_request("from is required: the account has more than one Viber sender")
+        return known[0] if known else None
+    if known and sender not in known:
+        raise bad_request(f"Non-existing sender name used in message: {sender}")
+    return sender
+
+
+def send_viber(call: Call) -> Response:
+    """To ``phoneNumbers`` and, with ``groupId``, to every member of that segment with a phone (a
+    Viber channel, else an SMS one), as :func:`send_sms` does; an unknown number is a new contact
+    (SPEC sendViber). The image, button and lifetime are not kept: the sandbox has no Viber app to
+    show them in."""
+    call.params()
+    viber = parse_body(ViberIn, call.body)
+    state = call.state
+    sender = _viber_sender(call, viber.from_)
+    numbers = list(viber.phoneNumbers or [])
+    if viber.groupId is not None:
+        segment = segments.get(state, viber.groupId)
+        if segment is None:
+            raise not_found(f"Segment with id={viber.groupId} not found")
+        for contact_id in segments.all_member_ids(state, segment):
+            phone = messaging.address_of(state, contact_id, "viber")
+            if phone:
+                numbers.append(phone)
+    elif not numbers:
+        raise bad_request("phoneNumbers or groupId is required")
+    results, seen = [], set()
+    for number in numbers:
+        digits = rules.normal_phone(number)
+        if digits is None:
+            results.append(messaging.error_result(number, f"Invalid phone number: {number}"))
+            continue
+        if digits in seen:
+            continue
+        seen.add(digits)
+        contact_id = messaging.contact_at(state, "viber", number) or messaging.contact_for(state, "sms", number)
+        out = messaging.Outgoing(
+            channel="viber",
+            locator=number.strip(),
+            contact_id=contact_id,
+            sender=sender,
+            content=messaging.render(viber.text, messaging.contact_variables(state, contact_id), {}),
+            tags=viber.tags or [],
+            external_request_id=viber.externalRequestId,
         )
         results.append(messaging.send(state, out))
     return _results(results)
@@ -315,14 +382,92 @@ def _getter(channel: account.Channel) -> Handler:
     return get_message
 
 
+def _check_message(call: Call, channel: account.Channel, message: StoredMessageIn) -> dict[str, Any]:
+    """The body to store, or 400 for what SPEC addViberMessage / updateBaseViberMessage list: a sender
+    the account does not have, an image or button in a transactional message, and one or two of
+    ``img``, ``caption``, ``action`` without the rest. Other channels: their schema only."""
+    if isinstance(message, ViberMessageIn):
+        known = [s["value"] for s in account.senders_json(call.state, "viber")]
+        if known and message.from_ not in known:
+            raise bad_request(f"Non-existing sender name used in message: {message.from_}")
+        given = [v is not None for v in (message.img, message.caption, message.action)]
+        if message.transactional and any(given):
+            raise bad_request("Not applicable field in transactional message: img, caption or action")
+        if any(given) and not all(given):
+            raise bad_request("One or two of fields specified: img, caption or action; but not all three")
+    return message.model_dump(by_alias=True, exclude_none=True)
+
+
+def _creator(channel: account.Channel) -> Handler:
+    def create_message(call: Call) -> Response:
+        """SPEC addEmail, addSmsMessage, addViberMessage, …: the new message's SPEC IDResult."""
+        call.params()
+        message = parse_body(MESSAGE_MODELS[channel], call.body)
+        body = _check_message(call, channel, message)
+        return json_reply({"id": messaging.create_template(call.state, channel, body)})
+
+    return create_message
+
+
+def _updater(channel: account.Channel) -> Handler:
+    def update_message(call: Call) -> Response:
+        """SPEC updateMessage, updateBaseSmsMessage, updateBaseViberMessage, …: the base message is
+        replaced by the body, its language versions stay; the answer is a string (its wording, and
+        404 for an unknown id, are the sandbox's)."""
+        call.params()
+        message_id = path_int(call.path["id"], "message id")
+        message = parse_body(MESSAGE_MODELS[channel], call.body)
+        if not messaging.update_template(call.state, message_id, channel, _check_message(call, channel, message)):
+            raise not_found(f"Message with id={message_id} not found")
+        return text_reply(f"Message with id='{message_id}' has been updated")
+
+    return update_message
+
+
+def _translator(channel: account.Channel) -> Handler:
+    def translate_message(call: Call) -> Response:
+        """SPEC updateMessage_1, updateTranslateSmsMessage, updateTranslateViberMessage, …: adds or
+        replaces the language version (an ISO 639-1 code, SPEC: two letters; refusing others is a
+        guess)."""
+        call.params()
+        message_id = path_int(call.path["id"], "message id")
+        language = call.path["language"]
+        if not (len(language) == 2 and language.isascii() and language.isalpha()):
+            raise bad_request(f"Language code {language!r} is not an ISO 639-1 code")
+        message = parse_body(MESSAGE_MODELS[channel], call.body)
+        body = _check_message(call, channel, message)
+        if not messaging.update_translation(call.state, message_id, channel, language.lower(), body):
+            raise not_found(f"Message with id={message_id} not found")
+        return text_reply(f"Message with id='{message_id}' has been updated for language '{language.lower()}'")
+
+    return translate_message
+
+
+def view_link(call: Call) -> Response:
+    """SPEC getEmailMessageViewLink: ``{link}``; the address is the sandbox's own."""
+    call.params()
+    message_id = path_int(call.path["id"], "message id")
+    if messaging.template(call.state, message_id, "email") is None:
+        raise not_found(f"Message with id={message_id} not found")
+    return json_reply({"link": f"http://sandbox.invalid/view/email/{message_id}"})
+
+
 ROUTES = [
     RouteSpec("POST", "/v1/message/email", send_email),
     RouteSpec("POST", "/v1/message/sms", send_sms),
+    RouteSpec("POST", "/v1/message/viber", send_viber),
     RouteSpec("POST", "/v1/message/{id}/smartsend", smartsend),
     RouteSpec("GET", "/v1/message/status", message_status),
     *(RouteSpec("GET", f"/v1/messages/{channel}", _searcher(channel), TEMPLATE_READS) for channel in account.CHANNELS),
     *(
         RouteSpec("GET", f"/v1/messages/{channel}/{{id}}", _getter(channel), TEMPLATE_READS)
+        for channel in account.CHANNELS
+    ),
+    RouteSpec("GET", "/v1/messages/email/{id}/viewLink", view_link, TEMPLATE_READS),
+    *(RouteSpec("POST", f"/v1/messages/{channel}", _creator(channel)) for channel in account.CHANNELS),
+    *(RouteSpec("PUT", f"/v1/messages/{channel}/{{id}}", _updater(channel)) for channel in account.CHANNELS),
+    *(
+        RouteSpec("PUT", f"/v1/messages/{channel}/{{id}}/{{language}}", _translator(channel))
         for channel in account.CHANNELS
     ),
 ]
