@@ -23,6 +23,11 @@ MISSING = "needs Chromium and ChromeDriver: apt-get install chromium chromium-dr
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C key of an element reference
 
 
+def _gone(exc: AssertionError) -> bool:
+    """Whether a WebDriver error says the element (or the whole page) was replaced by navigation."""
+    return any(words in str(exc) for words in ("no such element", "stale element", "does not belong to the document"))
+
+
 def skip_without_a_browser() -> None:
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip(MISSING)
@@ -48,8 +53,19 @@ class Browser:
         await self._call("POST", "/url", {"url": url})
 
     async def click(self, css: str) -> None:
+        """Click, then wait until the page the click left is gone (a button in a form navigates)."""
+        page = await self._call("POST", "/element", {"using": "css selector", "value": "html"})
         element = await self._call("POST", "/element", {"using": "css selector", "value": css})
         await self._call("POST", f"/element/{element[ELEMENT]}/click")
+        for _ in range(100):
+            try:
+                await self._call("GET", f"/element/{page[ELEMENT]}/name")
+            except AssertionError as exc:
+                if not _gone(exc):
+                    raise
+                return
+            await anyio.sleep(0.05)
+        raise AssertionError(f"the click on {css} left the page where it was")
 
     async def text(self) -> str:
         """The page's visible text, once it has one (a click's navigation may still be under way)."""
@@ -58,7 +74,7 @@ class Browser:
                 body = await self._call("POST", "/element", {"using": "css selector", "value": "body"})
                 return str(await self._call("GET", f"/element/{body[ELEMENT]}/text"))
             except AssertionError as exc:
-                if "no such element" not in str(exc) and "stale element" not in str(exc):
+                if not _gone(exc):
                     raise
                 await anyio.sleep(0.05)
         raise AssertionError("the page never showed a body")

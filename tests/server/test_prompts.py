@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from mcp import Client
@@ -60,3 +61,18 @@ async def test_a_read_only_server_offers_only_the_report(client: ESputnikClient)
     async with Client(build_server(runtime)) as mcp:
         listed = [p.name for p in (await mcp.list_prompts()).prompts]
     assert listed == ["weekly_delivery_report"]
+
+
+def test_the_readme_prompt_table_matches_the_prompts() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Prompts", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (re.findall(r"`(\w+)`", cells[1]), re.findall(r"`(\w+)`", cells[2]))
+    expected = {}
+    for job in JOBS:
+        arguments = [argument.name for argument in job.prompt().arguments or []]
+        expected[job.function.__name__] = (arguments, list(job.tools))
+    assert rows == expected
