@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         status: int = sandbox_main(args_list[1:])
         return status
+    _pause_collection()
+    try:
+        return _main(args_list)
+    finally:
+        _resume_collection()
+
+
+# What a start allocates lives as long as the process: modules, classes, models, the tool list.
+# Collecting garbage meanwhile only costs time (a stdio server's first tools/list waits for it), so
+# the collector pauses from the start until the server is built (or the command runs), then resumes
+# with what exists by then left out of every later collection.
+_collection_paused = False
+
+
+def _pause_collection() -> None:
+    global _collection_paused
+    if gc.isenabled():
+        gc.disable()
+        _collection_paused = True
+
+
+def _resume_collection() -> None:
+    global _collection_paused
+    if _collection_paused:
+        _collection_paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def _main(args_list: list[str]) -> int:
     args = _parser().parse_args(args_list)
     settings = _load_settings()
     if settings is None:
@@ -85,6 +116,8 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
     options, so the bare invocation serves stdio."""
     import anyio
 
+    if command != "serve":  # a server resumes collection once it is built
+        _resume_collection()
     if command == "serve":
         if getattr(args, "http", False):
             return anyio.run(_serve_http, settings, args.host, args.port, args.dev_no_auth)
@@ -133,13 +166,20 @@ def _announce(runtime: Runtime) -> None:
 
 
 async def _serve_stdio(settings: Settings) -> int:
+    from esputnik_mcp.paths import user_data_dir
     from esputnik_mcp.server.app import build_server
     from esputnik_mcp.server.backend import open_runtime
+    from esputnik_mcp.server.listing import cached_tool_listings
 
-    async with open_runtime(settings) as runtime:
+    # The tool list from its cache: a client's first tools/list need not wait for every tool module
+    # to be imported and its schemas generated; a tool's module is imported on its first call.
+    tools = cached_tool_listings(user_data_dir() / "cache")
+    async with open_runtime(settings, tools=tools) as runtime:
         _announce(runtime)
+        server = build_server(runtime)
+        _resume_collection()
         try:
-            await build_server(runtime).run_stdio_async()
+            await server.run_stdio_async()
         except* (BrokenPipeError, ConnectionResetError):
             print("esputnik-mcp: the client closed the connection", file=sys.stderr)
     return EXIT_OK
@@ -170,6 +210,7 @@ async def _serve_http(settings: Settings, host: str, port: int, dev_no_auth: boo
                 f"{settings.http_max_connections}, but only {open_files} files may be open; raise `ulimit -n`)",
                 file=sys.stderr,
             )
+        _resume_collection()
         print(f"esputnik-mcp: streamable HTTP on http://{host}:{port}{MCP_PATH}", file=sys.stderr)
         config = server_config(
             app, settings, host=host, port=port, log_level=settings.log_level.lower(), open_file_limit=open_files

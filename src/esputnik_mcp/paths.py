@@ -9,8 +9,9 @@ from pathlib import Path
 APP_DIR_NAME = "esputnik-mcp"
 DATA_DIR_ENV = "ESPUTNIK_DATA_DIR"
 DATA_DIR_DESCRIPTION = (
-    "Directory for local state (the sandbox database). Default: `~/.local/share/esputnik-mcp` "
-    "(or `$XDG_DATA_HOME`), `~/Library/Application Support/esputnik-mcp` on macOS, `%APPDATA%` on Windows."
+    "Directory for local state (the sandbox database, a cache of the tool list). Default: "
+    "`~/.local/share/esputnik-mcp` (or `$XDG_DATA_HOME`), `~/Library/Application Support/esputnik-mcp` on macOS, "
+    "`%APPDATA%` on Windows."
 )
 
 

@@ -217,4 +217,9 @@ class ToolSpec:
 
     def describe(self, values: Mapping[str, object]) -> str:
         """The description with ``{setting}`` placeholders filled in from ``values``."""
-        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), self.description)
+        return fill_in(self.description, values)
+
+
+def fill_in(description: str, values: Mapping[str, object]) -> str:
+    """``description`` with its ``{setting}`` placeholders filled in from ``values`` (unknown ones kept)."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), description)

@@ -397,6 +397,17 @@ async def test_take_counts_up_to_the_limit_per_bucket_and_window(store: StateSto
     assert await store.take("caller-c", window=100, limit=1)
 
 
+async def test_take_each_counts_in_turn_and_stops_at_the_first_full_bucket(store: StateStore) -> None:
+    caller_then_all = [("caller", 2), ("all", 3)]
+    assert [await store.take_each(caller_then_all, window=5) for _ in range(3)] == [None, None, 0]
+    assert await store.take_each([("other", 2), ("all", 3)], window=5) is None  # the caller's refusal left all at 2
+    assert await store.take_each([("late", 2), ("all", 3)], window=5) == 1  # all is full; late counted the call
+    assert not await store.take("late", window=5, limit=1)
+    assert await store.take_each([("zero", 0), ("all", 9)], window=5) == 0
+    assert await store.take("all", window=5, limit=4)  # all held 3: the zero-limit refusal counted nothing
+    assert await store.take_each([], window=5) is None
+
+
 async def test_fifty_concurrent_takes_with_limit_ten_admit_exactly_ten(backend: Backend) -> None:
     stores = [await backend.open(), await backend.open()]
     admitted: list[bool] = []

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx2 as httpx
 
-from esputnik_mcp.api.account import AccountApi
-from esputnik_mcp.api.activity import ActivityApi
-from esputnik_mcp.api.broadcasts import BroadcastsApi
-from esputnik_mcp.api.contacts import ContactsApi
-from esputnik_mcp.api.custom_fields import CustomFieldsApi
-from esputnik_mcp.api.events import EventsApi
-from esputnik_mcp.api.feeds import FeedsApi
 from esputnik_mcp.api.http import DEFAULT_BASE_URL, HttpCore, Observer, Timeouts
 from esputnik_mcp.api.limiter import DEFAULT_RATES, Rate
-from esputnik_mcp.api.messages import MessagesApi
-from esputnik_mcp.api.orders import OrdersApi
-from esputnik_mcp.api.promocodes import PromoCodesApi
-from esputnik_mcp.api.recommendations import RecommendationsApi
 from esputnik_mcp.api.retry import RetryPolicy
-from esputnik_mcp.api.segments import SegmentsApi
-from esputnik_mcp.api.senders import SendersApi
-from esputnik_mcp.api.subscriptions import SubscriptionsApi
-from esputnik_mcp.api.templates import TemplatesApi
-from esputnik_mcp.api.unsubscribes import UnsubscribesApi
-from esputnik_mcp.api.workflows import WorkflowsApi
+
+if TYPE_CHECKING:
+    from esputnik_mcp.api.account import AccountApi
+    from esputnik_mcp.api.activity import ActivityApi
+    from esputnik_mcp.api.broadcasts import BroadcastsApi
+    from esputnik_mcp.api.contacts import ContactsApi
+    from esputnik_mcp.api.custom_fields import CustomFieldsApi
+    from esputnik_mcp.api.events import EventsApi
+    from esputnik_mcp.api.feeds import FeedsApi
+    from esputnik_mcp.api.messages import MessagesApi
+    from esputnik_mcp.api.orders import OrdersApi
+    from esputnik_mcp.api.promocodes import PromoCodesApi
+    from esputnik_mcp.api.recommendations import RecommendationsApi
+    from esputnik_mcp.api.segments import SegmentsApi
+    from esputnik_mcp.api.senders import SendersApi
+    from esputnik_mcp.api.subscriptions import SubscriptionsApi
+    from esputnik_mcp.api.templates import TemplatesApi
+    from esputnik_mcp.api.unsubscribes import UnsubscribesApi
+    from esputnik_mcp.api.workflows import WorkflowsApi
 
 
 class ESputnikClient:
@@ -37,6 +41,9 @@ class ESputnikClient:
 
     ``transport`` decides how bytes move: the network by default, an ASGI app (the sandbox) or a
     ``MockTransport`` in tests. Use it as an async context manager, or call :meth:`aclose`.
+
+    Each area of the API (``contacts``, ``messages`` …) is made, and its module (with its models)
+    imported, the first time it is used.
     """
 
     def __init__(  # noqa: PLR0913 - the keyword-only options of the public constructor, like httpx.Client's
@@ -70,23 +77,109 @@ class ESputnikClient:
             clock=clock,
             observer=observer,
         )
-        self.account = AccountApi(self.http)
-        self.senders = SendersApi(self.http)
-        self.contacts = ContactsApi(self.http, concurrency=bulk_concurrency)
-        self.custom_fields = CustomFieldsApi(self.http)
-        self.unsubscribes = UnsubscribesApi(self.http)
-        self.segments = SegmentsApi(self.http, concurrency=bulk_concurrency)
-        self.messages = MessagesApi(self.http, concurrency=bulk_concurrency)
-        self.templates = TemplatesApi(self.http)
-        self.events = EventsApi(self.http)
-        self.orders = OrdersApi(self.http, concurrency=bulk_concurrency)
-        self.activity = ActivityApi(self.http)
-        self.broadcasts = BroadcastsApi(self.http)
-        self.workflows = WorkflowsApi(self.http)
-        self.subscriptions = SubscriptionsApi(self.http)
-        self.promo_codes = PromoCodesApi(self.http, concurrency=bulk_concurrency)
-        self.product_feeds = FeedsApi(self.http)
-        self.recommendations = RecommendationsApi(self.http)
+        self._concurrency = bulk_concurrency
+
+    @functools.cached_property
+    def account(self) -> AccountApi:
+        from esputnik_mcp.api.account import AccountApi
+
+        return AccountApi(self.http)
+
+    @functools.cached_property
+    def senders(self) -> SendersApi:
+        from esputnik_mcp.api.senders import SendersApi
+
+        return SendersApi(self.http)
+
+    @functools.cached_property
+    def contacts(self) -> ContactsApi:
+        from esputnik_mcp.api.contacts import ContactsApi
+
+        return ContactsApi(self.http, concurrency=self._concurrency)
+
+    @functools.cached_property
+    def custom_fields(self) -> CustomFieldsApi:
+        from esputnik_mcp.api.custom_fields import CustomFieldsApi
+
+        return CustomFieldsApi(self.http)
+
+    @functools.cached_property
+    def unsubscribes(self) -> UnsubscribesApi:
+        from esputnik_mcp.api.unsubscribes import UnsubscribesApi
+
+        return UnsubscribesApi(self.http)
+
+    @functools.cached_property
+    def segments(self) -> SegmentsApi:
+        from esputnik_mcp.api.segments import SegmentsApi
+
+        return SegmentsApi(self.http, concurrency=self._concurrency)
+
+    @functools.cached_property
+    def messages(self) -> MessagesApi:
+        from esputnik_mcp.api.messages import MessagesApi
+
+        return MessagesApi(self.http, concurrency=self._concurrency)
+
+    @functools.cached_property
+    def templates(self) -> TemplatesApi:
+        from esputnik_mcp.api.templates import TemplatesApi
+
+        return TemplatesApi(self.http)
+
+    @functools.cached_property
+    def events(self) -> EventsApi:
+        from esputnik_mcp.api.events import EventsApi
+
+        return EventsApi(self.http)
+
+    @functools.cached_property
+    def orders(self) -> OrdersApi:
+        from esputnik_mcp.api.orders import OrdersApi
+
+        return OrdersApi(self.http, concurrency=self._concurrency)
+
+    @functools.cached_property
+    def activity(self) -> ActivityApi:
+        from esputnik_mcp.api.activity import ActivityApi
+
+        return ActivityApi(self.http)
+
+    @functools.cached_property
+    def broadcasts(self) -> BroadcastsApi:
+        from esputnik_mcp.api.broadcasts import BroadcastsApi
+
+        return BroadcastsApi(self.http)
+
+    @functools.cached_property
+    def workflows(self) -> WorkflowsApi:
+        from esputnik_mcp.api.workflows import WorkflowsApi
+
+        return WorkflowsApi(self.http)
+
+    @functools.cached_property
+    def subscriptions(self) -> SubscriptionsApi:
+        from esputnik_mcp.api.subscriptions import SubscriptionsApi
+
+        return SubscriptionsApi(self.http)
+
+    @functools.cached_property
+    def promo_codes(self) -> PromoCodesApi:
+        from esputnik_mcp.api.promocodes import PromoCodesApi
+
+        return PromoCodesApi(self.http, concurrency=self._concurrency)
+
+    @functools.cached_property
+    def product_feeds(self) -> FeedsApi:
+        from esputnik_mcp.api.feeds import FeedsApi
+
+        return FeedsApi(self.http)
+
+    @functools.cached_property
+    def recommendations(self) -> RecommendationsApi:
+        from esputnik_mcp.api.recommendations import RecommendationsApi
+
+        return RecommendationsApi(self.http)
 
     @property
     def base_url(self) -> str:

@@ -2,9 +2,9 @@
 unsubscribed, spam …), kept in the state store, so that tools can report it and sends can leave out
 addresses that bounced or left.
 
-It sits beside the API client and the store: it reads eSputnik's activity objects (``api``) and
-keeps them in the store; the server serves its HTTP endpoint and consults it before a send; the
-tools read it through the tool context.
+It sits beside the API client and the store: it reads eSputnik's activity objects (``api``, loaded
+with the first delivery) and keeps them in the store; the server serves its HTTP endpoint and
+consults it before a send; the tools read it through the tool context.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from esputnik_mcp.api.activity import ActivityPayloadError, parse_activity_payload
 from esputnik_mcp.inbox.records import (
     contact_subject,
     email_subject,
@@ -80,6 +79,8 @@ class Inbox:
         """Store the events of one webhook delivery, all or none; how many were new (a repeated
         delivery stores nothing twice). Raises :class:`InboxRefusal` for a malformed body and
         ``StoreUnavailable`` when the store cannot take it."""
+        from esputnik_mcp.api.activity import ActivityPayloadError, parse_activity_payload
+
         try:
             events = parse_activity_payload(body)
         except ActivityPayloadError as exc:

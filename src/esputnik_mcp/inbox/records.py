@@ -14,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from esputnik_mcp.api.activity import Activity, activity_time
 from esputnik_mcp.store.base import ActivityRecord, Mark
+
+if TYPE_CHECKING:
+    from esputnik_mcp.api.activity import Activity
 
 SUPPRESSING = frozenset({"UNSUBSCRIBED", "SPAM"})
 REACHABLE = frozenset({"DELIVERED", "READ", "CLICKED"})
@@ -72,6 +75,8 @@ def event_key(event: Activity, at: float) -> str:
 
 
 def record_of(event: Activity, *, received_at: float) -> ActivityRecord:
+    from esputnik_mcp.api.activity import activity_time
+
     at = activity_time(event.activity_date_time).timestamp()
     return ActivityRecord(
         key=event_key(event, at),

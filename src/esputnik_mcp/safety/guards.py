@@ -133,23 +133,31 @@ class RateLimits:
 
     async def check(self, kind: Kind, caller: str) -> Refusal | None:
         """Count a call of ``kind`` by ``caller``; a refusal when a limit is reached (then it is not
-        counted against the caller's own limit)."""
+        counted against the caller's own limit). Both limits are counted in one store round trip."""
+        limit = self._per_caller.get(kind)
+        total = self._total.get(kind)
+        buckets = []
+        if limit is not None:
+            buckets.append((f"{kind.value}:{caller}", limit))
+        if total is not None:
+            buckets.append((f"{kind.value}:*", total))
+        if not buckets:
+            return None
         now = self._clock()
         window = int(now // RATE_WINDOW)
+        full = await self._store.take_each(buckets, window=window)
+        if full is None:
+            return None
         wait = (window + 1) * RATE_WINDOW - now
         noun = _NOUNS[kind]
-        limit = self._per_caller.get(kind)
-        if limit is not None and not await self._store.take(f"{kind.value}:{caller}", window=window, limit=limit):
+        if limit is not None and full == 0:
             return Refusal(
                 "rate_limit",
                 f"refused: more than {limit} {noun} a minute from this caller (ESPUTNIK_{noun.upper()}_PER_MINUTE); "
                 f"retry in {wait:.0f} s",
             )
-        total = self._total.get(kind)
-        if total is not None and not await self._store.take(f"{kind.value}:*", window=window, limit=total):
-            return Refusal(
-                "rate_limit",
-                f"refused: more than {total} {noun} a minute from all callers of this server "
-                f"(ESPUTNIK_{noun.upper()}_PER_MINUTE_TOTAL); retry in {wait:.0f} s",
-            )
-        return None
+        return Refusal(
+            "rate_limit",
+            f"refused: more than {total} {noun} a minute from all callers of this server "
+            f"(ESPUTNIK_{noun.upper()}_PER_MINUTE_TOTAL); retry in {wait:.0f} s",
+        )

@@ -14,12 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from esputnik_mcp.toolspec import Toolset, ToolSpec
+from esputnik_mcp.toolspec import Toolset
 
 
 class PolicyError(ValueError):
     """The settings name tools or toolsets that do not exist."""
+
+
+class Decided(Protocol):
+    """What the policy reads of a tool: a ToolSpec, or the tool as listed."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def toolset(self) -> Toolset: ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+
+T = TypeVar("T", bound=Decided)
 
 
 @dataclass(frozen=True)
@@ -32,7 +49,7 @@ class ToolPolicy:
     @classmethod
     def build(
         cls,
-        catalogue: Sequence[ToolSpec],
+        catalogue: Sequence[Decided],
         *,
         read_only: bool = False,
         toolsets: Iterable[str] = (),
@@ -58,7 +75,7 @@ class ToolPolicy:
             exclude=frozenset(exclude_set),
         )
 
-    def refusal(self, spec: ToolSpec) -> str | None:
+    def refusal(self, spec: Decided) -> str | None:
         """Why ``spec`` is not offered, or None when it is."""
         if self.read_only and not spec.read_only:
             return f"{spec.name} is not available: the server is in read-only mode (ESPUTNIK_READ_ONLY)"
@@ -72,8 +89,8 @@ class ToolPolicy:
             return f"{spec.name} is not available: its toolset {spec.toolset.value} is not in ESPUTNIK_TOOLSETS"
         return None
 
-    def allows(self, spec: ToolSpec) -> bool:
+    def allows(self, spec: Decided) -> bool:
         return self.refusal(spec) is None
 
-    def select(self, catalogue: Sequence[ToolSpec]) -> list[ToolSpec]:
+    def select(self, catalogue: Sequence[T]) -> list[T]:
         return [spec for spec in catalogue if self.allows(spec)]

@@ -14,16 +14,25 @@ than mirrored. Embedded::
     await sb.webhooks.push_due()
 
 Served on its own: ``python -m esputnik_mcp.sandbox --help``.
+
+The names below are loaded on first use, so that a program can import
+:mod:`esputnik_mcp.sandbox.defaults` (the base URL, the demo senders) without building the app.
 """
 
-from esputnik_mcp.sandbox.clock import Clock
-from esputnik_mcp.sandbox.core import SANDBOX_BASE_URL, Sandbox, default_db_path
-from esputnik_mcp.sandbox.demo import DEMO_BOUNCED_EMAIL, DEMO_UNSUBSCRIBED_EMAIL
-from esputnik_mcp.sandbox.demo.content import EMAIL_FROM as DEMO_EMAIL_SENDER
-from esputnik_mcp.sandbox.demo.content import SMS_FROM as DEMO_SMS_SENDER
-from esputnik_mcp.sandbox.faults import Fault, FaultPlan
-from esputnik_mcp.sandbox.journal import Journal, JournalEntry
-from esputnik_mcp.sandbox.webhooks import Deliver, HttpDelivery, WebhookPusher
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from esputnik_mcp.sandbox.defaults import DEMO_EMAIL_SENDER, DEMO_SMS_SENDER, SANDBOX_BASE_URL
+
+if TYPE_CHECKING:
+    from esputnik_mcp.sandbox.clock import Clock
+    from esputnik_mcp.sandbox.core import Sandbox, default_db_path
+    from esputnik_mcp.sandbox.demo import DEMO_BOUNCED_EMAIL, DEMO_UNSUBSCRIBED_EMAIL
+    from esputnik_mcp.sandbox.faults import Fault, FaultPlan
+    from esputnik_mcp.sandbox.journal import Journal, JournalEntry
+    from esputnik_mcp.sandbox.webhooks import Deliver, HttpDelivery, WebhookPusher
 
 __all__ = [
     "DEMO_BOUNCED_EMAIL",
@@ -42,3 +51,27 @@ __all__ = [
     "WebhookPusher",
     "default_db_path",
 ]
+
+_HOMES = {
+    "Clock": "clock",
+    "Sandbox": "core",
+    "default_db_path": "core",
+    "DEMO_BOUNCED_EMAIL": "demo",
+    "DEMO_UNSUBSCRIBED_EMAIL": "demo",
+    "Fault": "faults",
+    "FaultPlan": "faults",
+    "Journal": "journal",
+    "JournalEntry": "journal",
+    "Deliver": "webhooks",
+    "HttpDelivery": "webhooks",
+    "WebhookPusher": "webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

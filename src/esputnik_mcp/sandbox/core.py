@@ -18,6 +18,7 @@ from esputnik_mcp.sandbox import db
 from esputnik_mcp.sandbox import demo as demo_module
 from esputnik_mcp.sandbox.app import Runtime, build_app
 from esputnik_mcp.sandbox.clock import Clock
+from esputnik_mcp.sandbox.defaults import SANDBOX_BASE_URL
 from esputnik_mcp.sandbox.domain import activity, events, messaging, orders
 from esputnik_mcp.sandbox.faults import FaultPlan
 from esputnik_mcp.sandbox.journal import Journal
@@ -26,8 +27,8 @@ from esputnik_mcp.sandbox.state import State
 from esputnik_mcp.sandbox.transport import SandboxTransport
 from esputnik_mcp.sandbox.webhooks import WebhookPusher
 
-# The base URL a client uses with :meth:`Sandbox.transport` (``.invalid`` never resolves).
-SANDBOX_BASE_URL = "http://sandbox.invalid/api"
+__all__ = ["DB_FILE_NAME", "SANDBOX_BASE_URL", "Sandbox", "default_db_path"]
+
 DB_FILE_NAME = "sandbox.sqlite3"
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
 from esputnik_mcp import __version__
+from esputnik_mcp.server.listing import Listing, listing_of
 from esputnik_mcp.server.prompts import prompts_for
 from esputnik_mcp.server.runtime import Runtime
 from esputnik_mcp.server.tooling import sdk_tool
-from esputnik_mcp.tools import catalogue
 from esputnik_mcp.toolspec import ToolSpec
 
 SERVER_NAME = "esputnik-mcp"
@@ -52,10 +53,16 @@ def instructions(runtime: Runtime) -> str:
 
 
 def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> MCPServer[Any]:
-    """The MCP server exposing ``tools`` (default: the catalogue) over ``runtime``, in their order."""
-    tools = catalogue() if tools is None else tools
+    """The MCP server exposing ``tools`` (default: the runtime's, from the catalogue) over
+    ``runtime``, in their order."""
+    if tools is None:
+        listed: Sequence[Listing] = runtime.tools
+        spec_of: Callable[[str], ToolSpec] = _catalogue_spec
+    else:
+        listed = [listing_of(spec) for spec in tools]
+        spec_of = {spec.name: spec for spec in tools}.__getitem__
     key = runtime.settings.request_state_key
-    offered = runtime.gate.policy.select(tools)
+    offered = runtime.gate.policy.select(listed)
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         title="eSputnik",
@@ -63,10 +70,22 @@ def build_server(runtime: Runtime, tools: Sequence[ToolSpec] | None = None) -> M
         version=__version__,
         instructions=instructions(runtime),
         website_url="https://esputnik.com",
-        tools=[sdk_tool(spec, runtime.tool_context, runtime.gate) for spec in offered],
+        tools=[sdk_tool(tool, spec_of, runtime.tool_context, runtime.gate) for tool in offered],
         # With a shared key, a confirmation asked on one replica completes on any other.
         request_state_security=RequestStateSecurity(keys=[key.get_secret_value()]) if key is not None else None,
     )
-    for prompt in prompts_for(offered):
+    for prompt in prompts_for(tool.name for tool in offered):
         server.add_prompt(prompt)
     return server
+
+
+def _catalogue_spec(name: str) -> ToolSpec:
+    """The catalogue's tool ``name``; the first call imports the tools."""
+    return _by_name()[name]
+
+
+@functools.cache
+def _by_name() -> dict[str, ToolSpec]:
+    from esputnik_mcp.tools import catalogue
+
+    return {spec.name: spec for spec in catalogue()}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -37,11 +37,12 @@ from esputnik_mcp.server.caller import CALLER
 from esputnik_mcp.server.confirmation import Confirmer, Decision, Preview, Stop
 from esputnik_mcp.settings import Settings
 from esputnik_mcp.store.base import AuditRecord, Outcome, StateStore, StoreUnavailable
-from esputnik_mcp.toolkit.base import Result
 from esputnik_mcp.toolkit.render import quoted
-from esputnik_mcp.toolkit.sending import SendOutput
-from esputnik_mcp.tools import catalogue
 from esputnik_mcp.toolspec import Kind, SendPlan, ToolSpec
+
+if TYPE_CHECKING:
+    from esputnik_mcp.safety.policy import Decided
+    from esputnik_mcp.toolkit.base import Result
 
 logger = logging.getLogger("esputnik_mcp.gate")
 
@@ -103,8 +104,10 @@ class Gate:
         *,
         clock: Callable[[], float] = time.time,
         inbox: Inbox | None = None,
+        tools: Sequence[Decided] | None = None,
     ) -> Gate:
-        return cls(settings=settings, store=store, policy=policy_for(settings), clock=clock, inbox=inbox)
+        """The gate of the settings, its policy over ``tools`` (default: the catalogue)."""
+        return cls(settings=settings, store=store, policy=policy_for(settings, tools), clock=clock, inbox=inbox)
 
     @property
     def stale_after(self) -> float:
@@ -338,10 +341,15 @@ def _held_reason(held: Held) -> str:
     return f"{held.reason} on {held.day}" + (f": {quoted(held.detail)}" if held.detail else "")
 
 
-def policy_for(settings: Settings) -> ToolPolicy:
-    """The tool policy the settings ask for; raises PolicyError naming unknown tools or toolsets."""
+def policy_for(settings: Settings, tools: Sequence[Decided] | None = None) -> ToolPolicy:
+    """The tool policy the settings ask for over ``tools`` (default: the catalogue); raises
+    PolicyError naming unknown tools or toolsets."""
+    if tools is None:
+        from esputnik_mcp.tools import catalogue
+
+        tools = catalogue()
     return ToolPolicy.build(
-        catalogue(),
+        tools,
         read_only=settings.read_only,
         toolsets=settings.toolsets,
         include=settings.tools,
@@ -354,6 +362,8 @@ def _send_outcomes(plan: SendPlan | None, result: Result[Any] | None, ambiguous:
     An indirect send's one request carries every addressee: they share its outcome."""
     if plan is None:
         return []
+    from esputnik_mcp.toolkit.sending import SendOutput
+
     if result is None or not isinstance(result.data, SendOutput) or not result.data.results:
         status = "unknown" if ambiguous else ("sent" if result is not None and not result.is_error else "failed")
         return [RecipientOutcome(r, status) for r in plan.audience.labels]

@@ -137,6 +137,9 @@ def configure(settings: Settings, *, stream: TextIO | None = None) -> logging.Ha
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Neither format shows the thread or the process: records need not look them up (a tool call
+    # logs a line each).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, level))
     return handler

@@ -7,14 +7,12 @@ to some toolsets, lists only the prompts it can carry out).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
 from mcp.server.mcpserver.prompts import Prompt
 from pydantic import Field
-
-from esputnik_mcp.toolspec import ToolSpec
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ JOBS = (
 )
 
 
-def prompts_for(tools: Sequence[ToolSpec]) -> list[Prompt]:
-    """The prompts whose every tool is among ``tools``."""
-    offered = {spec.name for spec in tools}
+def prompts_for(tools: Iterable[str]) -> list[Prompt]:
+    """The prompts whose every tool is among ``tools`` (names)."""
+    offered = set(tools)
     return [job.prompt() for job in JOBS if set(job.tools) <= offered]

@@ -11,8 +11,8 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
@@ -30,6 +30,9 @@ from esputnik_mcp.toolkit.base import Result, ToolContext, ToolFailure
 from esputnik_mcp.toolkit.failures import describe_api_error, describe_validation_error
 from esputnik_mcp.toolkit.render import clean_text, render
 from esputnik_mcp.toolspec import SendPlan, ToolSpec
+
+if TYPE_CHECKING:
+    from esputnik_mcp.server.listing import Listing
 
 logger = logging.getLogger("esputnik_mcp.tools")
 
@@ -171,13 +174,26 @@ def inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
     return inlined
 
 
-def input_schema(spec: ToolSpec, settings: Settings) -> dict[str, Any]:
+def base_input_schema(spec: ToolSpec) -> dict[str, Any]:
+    """The published input schema of ``spec``, before the settings' recipient cap."""
     schema: dict[str, Any] = inline_single_use(compact_schema(spec.params.model_json_schema()))
     schema.pop("description", None)
-    if spec.recipients_param is not None:
-        recipients = schema["properties"][spec.recipients_param]
-        recipients["maxItems"] = min(recipients.get("maxItems", settings.max_recipients), settings.max_recipients)
     return schema
+
+
+def capped(schema: Mapping[str, Any], recipients_param: str | None, settings: Settings) -> dict[str, Any]:
+    """``schema`` with the list of a send's recipients capped at ``ESPUTNIK_MAX_RECIPIENTS`` (a copy
+    where it changes: the schema may be shared by several servers)."""
+    if recipients_param is None:
+        return dict(schema)
+    properties = schema["properties"]
+    recipients = properties[recipients_param]
+    cap = min(recipients.get("maxItems", settings.max_recipients), settings.max_recipients)
+    return {**schema, "properties": {**properties, recipients_param: {**recipients, "maxItems": cap}}}
+
+
+def input_schema(spec: ToolSpec, settings: Settings) -> dict[str, Any]:
+    return capped(base_input_schema(spec), spec.recipients_param, settings)
 
 
 def output_schema(spec: ToolSpec) -> dict[str, Any]:
@@ -188,30 +204,34 @@ def output_schema(spec: ToolSpec) -> dict[str, Any]:
     return schema
 
 
-def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
+def tool_annotations(tool: ToolSpec | Listing) -> ToolAnnotations:
     # No title here: the tool's own title says it, and clients prefer it.
     return ToolAnnotations(
-        read_only_hint=spec.read_only,
-        destructive_hint=spec.destructive_hint,
-        idempotent_hint=spec.idempotent_hint,
-        open_world_hint=spec.open_world,
+        read_only_hint=tool.read_only,
+        destructive_hint=tool.destructive_hint,
+        idempotent_hint=tool.idempotent_hint,
+        open_world_hint=tool.open_world,
     )
 
 
-def sdk_tool(spec: ToolSpec, make_context: ContextFactory, gate: Gate) -> Tool:
+def sdk_tool(listed: Listing, spec_of: Callable[[str], ToolSpec], make_context: ContextFactory, gate: Gate) -> Tool:
+    """The SDK's registration of the tool ``listed``; its :class:`ToolSpec` (handler, models) is
+    asked of ``spec_of`` when a call arrives, so that the tool's module can be imported then."""
+    name = listed.name
+
     async def call(arguments: dict[str, Any], ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
-        return await invoke(spec, arguments, make_context(ctx), gate, ctx)
+        return await invoke(spec_of(name), arguments, make_context(ctx), gate, ctx)
 
     return Tool(
         fn=call,
-        name=spec.name,
-        title=spec.title,
-        description=spec.describe(limits(gate.settings)),
-        parameters=input_schema(spec, gate.settings),
-        fn_metadata=FuncMetadata(arg_model=_PassThroughArguments, output_schema=output_schema(spec)),
+        name=name,
+        title=listed.title,
+        description=listed.describe(limits(gate.settings)),
+        parameters=capped(listed.input_schema, listed.recipients_param, gate.settings),
+        fn_metadata=FuncMetadata(arg_model=_PassThroughArguments, output_schema=dict(listed.output_schema)),
         is_async=True,
         context_kwarg="ctx",
-        annotations=tool_annotations(spec),
+        annotations=tool_annotations(listed),
     )
 
 

@@ -309,6 +309,12 @@ class StateStore(Protocol):
         than ``limit`` are counted there, atomically; False (and nothing counted) when it is full."""
         ...
 
+    async def take_each(self, buckets: Sequence[tuple[str, int]], *, window: int) -> int | None:
+        """:meth:`take` for each ``(bucket, limit)`` in turn, in one round trip, stopping at the first
+        that is full: its index (nothing is counted there or after it), or None when every bucket
+        counted the call. The buckets before a full one keep their count, as separate takes would."""
+        ...
+
     # --- the webhook inbox ---------------------------------------------------------------------
 
     async def add_activity(self, records: Sequence[ActivityRecord], marks: Sequence[Mark]) -> int:

@@ -595,11 +595,17 @@ class PostgresStore:
     # --- rate limits ---------------------------------------------------------------------------
 
     async def take(self, bucket: str, *, window: int, limit: int) -> bool:
-        if limit < 1:
-            return False
+        return await self.take_each([(bucket, limit)], window=window) is None
+
+    async def take_each(self, buckets: Sequence[tuple[str, int]], *, window: int) -> int | None:
         async with self._connection() as conn:
-            cursor = await conn.execute(_TAKE, (bucket, window, limit))
-            return await cursor.fetchone() is not None
+            for index, (bucket, limit) in enumerate(buckets):
+                if limit < 1:
+                    return index
+                cursor = await conn.execute(_TAKE, (bucket, window, limit))
+                if await cursor.fetchone() is None:
+                    return index
+        return None
 
     # --- the webhook inbox ---------------------------------------------------------------------
 

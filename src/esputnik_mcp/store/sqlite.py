@@ -7,12 +7,18 @@ so that readers never wait for a writer. Every write transaction begins with ``B
 taking the write lock at once, so that processes sharing a file serialise instead of failing
 halfway; a lock held by someone else is waited for ``busy_timeout`` seconds (2 by default), then
 reported as :class:`StoreUnavailable` rather than stalling a tool call.
+
+The rate counters, written on every tool call, are the one exception: when their write need not
+wait for anything (the connection is free and no other process holds the write lock), it is done
+in place, as a worker thread's round trip would cost more than the write; otherwise it waits in the
+worker thread like any other call.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import json
 import sqlite3
 import threading
@@ -208,6 +214,22 @@ def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T
     return result
 
 
+class _Wait(enum.Enum):
+    WAIT = enum.auto()
+
+
+def _counted(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` in one write transaction that is not synced to disk on commit: for rate counters,
+    written on every tool call. In WAL mode the commit still survives the process (only a power
+    failure or an OS crash may lose it, and with it a few counted calls), and the next synced
+    commit or checkpoint makes it durable. Every other write is synced as it commits."""
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        return _write(db, work)
+    finally:
+        db.execute("PRAGMA synchronous = FULL")
+
+
 def _read(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """``work`` in one read transaction: its statements all see the same snapshot of the file."""
     db.execute("BEGIN")
@@ -326,6 +348,7 @@ class SQLiteStore:
                     self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
                 )
                 db.execute(f"PRAGMA busy_timeout = {round(self._busy_timeout * 1000)}")
+                db.execute("PRAGMA synchronous = FULL")
                 if self._path != MEMORY:
                     _enter_wal(db, self._busy_timeout)
                 self._migrate(db)
@@ -558,9 +581,42 @@ class SQLiteStore:
     # --- rate limits ---------------------------------------------------------------------------
 
     async def take(self, bucket: str, *, window: int, limit: int) -> bool:
-        if limit < 1:
-            return False
-        return await self._run(lambda db: bool(db.execute(_TAKE, (bucket, window, limit)).fetchall()))
+        return await self.take_each([(bucket, limit)], window=window) is None
+
+    async def take_each(self, buckets: Sequence[tuple[str, int]], *, window: int) -> int | None:
+        def work(db: sqlite3.Connection) -> int | None:
+            for index, (bucket, limit) in enumerate(buckets):
+                if limit < 1 or not db.execute(_TAKE, (bucket, window, limit)).fetchall():
+                    return index
+            return None
+
+        counted = self._at_once(work)
+        if not isinstance(counted, _Wait):
+            return counted
+        return await self._run(lambda db: _counted(db, work))
+
+    def _at_once(self, work: Callable[[sqlite3.Connection], T]) -> T | _Wait:
+        """``work`` as a counted write in the caller's thread, if it need not wait: the connection is
+        free, and the write lock is taken without a busy timeout (another process holding it answers
+        at once). Otherwise ``_Wait.WAIT``, nothing done: the caller waits in the worker thread."""
+        if not self._lock.acquire(blocking=False):
+            return _Wait.WAIT
+        try:
+            db = self._db
+            if db is None:
+                return _Wait.WAIT
+            try:
+                db.execute("PRAGMA busy_timeout = 0")
+                try:
+                    return _counted(db, work)
+                finally:
+                    db.execute(f"PRAGMA busy_timeout = {round(self._busy_timeout * 1000)}")
+            except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorcode", -1) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    return _Wait.WAIT
+                raise StoreUnavailable(self._why(exc)) from exc
+        finally:
+            self._lock.release()
 
     # --- the webhook inbox ---------------------------------------------------------------------
 

@@ -8,16 +8,18 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 import anyio
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
-from esputnik_mcp.api import ESputnikClient
-from esputnik_mcp.inbox import Inbox
-from esputnik_mcp.settings import Settings
-from esputnik_mcp.store.base import StateStore
 from esputnik_mcp.toolspec import Kind, SendPlan, Toolset, ToolSpec
+
+if TYPE_CHECKING:
+    from esputnik_mcp.api import ESputnikClient
+    from esputnik_mcp.inbox import Inbox
+    from esputnik_mcp.settings import Settings
+    from esputnik_mcp.store.base import StateStore
 
 
 def at_most(length: int) -> AfterValidator:

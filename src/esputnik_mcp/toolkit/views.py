@@ -107,14 +107,22 @@ def page_summary(shown: int, total: int | None, noun: str) -> str:
     return f"{shown} of {total} {noun}" if total is not None else f"{shown} {noun}"
 
 
-async def field_names(ctx: ToolContext) -> dict[int, str]:
-    """Custom field id → name, from the catalogue, kept for a few minutes."""
+def cached_field_names(ctx: ToolContext) -> dict[int, str] | None:
+    """What :func:`field_names` holds, while it is fresh; None when it would ask eSputnik."""
     cached = ctx.cache.get("field_names")
-    now = time.monotonic()
-    if isinstance(cached, tuple) and now - cached[0] < CATALOGUE_TTL:
+    if isinstance(cached, tuple) and time.monotonic() - cached[0] < CATALOGUE_TTL:
         names: dict[int, str] = cached[1]
         return names
-    names = {}
+    return None
+
+
+async def field_names(ctx: ToolContext) -> dict[int, str]:
+    """Custom field id → name, from the catalogue, kept for a few minutes."""
+    cached = cached_field_names(ctx)
+    if cached is not None:
+        return cached
+    now = time.monotonic()
+    names: dict[int, str] = {}
     for book in await ctx.client.custom_fields.catalogue():
         for group in book.field_groups:
             for info in group.fields:

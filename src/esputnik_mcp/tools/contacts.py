@@ -21,7 +21,7 @@ from esputnik_mcp.toolkit.params import (
     exactly_one,
 )
 from esputnik_mcp.toolkit.render import quoted
-from esputnik_mcp.toolkit.views import ContactsPage, ContactView, field_names, page_summary
+from esputnik_mcp.toolkit.views import ContactsPage, ContactView, cached_field_names, field_names, page_summary
 from esputnik_mcp.toolspec import Kind, Toolset
 
 # --- search_contacts ---------------------------------------------------------------------------
@@ -152,7 +152,11 @@ async def get_contact(params: GetContactInput, ctx: ToolContext) -> Result[Conta
     if contact_id is None:
         contact_id = await _find_contact_id(params, ctx)
     try:
-        contact, names = await both(ctx.client.contacts.get(contact_id), field_names(ctx))
+        names = cached_field_names(ctx)
+        if names is None:
+            contact, names = await both(ctx.client.contacts.get(contact_id), field_names(ctx))
+        else:  # one request: not worth two tasks
+            contact = await ctx.client.contacts.get(contact_id)
     except NotFoundError:
         raise ToolFailure(f"contact {contact_id} not found") from None
     view = ContactView.of(contact, "detailed", names)

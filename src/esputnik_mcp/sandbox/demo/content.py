@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from esputnik_mcp.sandbox.defaults import DEMO_EMAIL_SENDER, DEMO_SMS_SENDER
 from esputnik_mcp.sandbox.domain import account
 
 # The account's default senders: the sandbox's suggested defaults of send_email and send_sms.
-EMAIL_FROM = '"Lumen Home" <news@lumen-home.example>'
-SMS_FROM = "LumenHome"
+EMAIL_FROM = DEMO_EMAIL_SENDER
+SMS_FROM = DEMO_SMS_SENDER
 VIBER_FROM = "LumenHome"
 
 ORGANISATION = account.Organisation(
