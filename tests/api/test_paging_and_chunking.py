@@ -149,6 +149,37 @@ async def test_bulk_upsert_outcomes_carry_each_contacts_position_in_the_call() -
     assert [body_of(r)["contactFields"] for r in upstream.requests].count(["email", "firstName"]) == 1
 
 
+class _Counted:
+    """A contact that counts, in ``read``, the contacts that have given their JSON object."""
+
+    def __init__(self, i: int, read: list[int]) -> None:
+        self.model = _contact(i)
+        self.read = read
+
+    def wire(self) -> dict[str, object]:
+        self.read[0] += 1
+        return self.model.wire()
+
+
+@pytest.mark.anyio
+async def test_bulk_upsert_sends_full_requests_while_later_contacts_are_still_read() -> None:
+    read, read_when_sent = [0], []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        read_when_sent.append(read[0])
+        return httpx.Response(200, content=json.dumps({"asyncSessionId": "s"}).encode())
+
+    upstream = Upstream(answer)
+    contacts = [_Counted(i, read) for i in range(9500)]
+    async with make_client(upstream, bulk_concurrency=2) as client:
+        outcomes = await client.contacts.bulk_upsert(contacts, BulkOptions(dedupe_on=DedupeOn.EMAIL))
+    assert [len(o.items) for o in outcomes] == [3000, 3000, 3000, 500]  # still the fewest requests
+    assert read_when_sent[0] < 9500  # the first request left before the last contact was read
+    assert read[0] == 9500  # each contact's object built once
+    sent = [c["channels"][0]["value"] for r in upstream.requests for c in body_of(r)["contacts"]]
+    assert sorted(sent) == sorted(f"c{i}@example.com" for i in range(9500))
+
+
 @pytest.mark.anyio
 async def test_follow_imports_polls_until_each_import_ends_backing_off() -> None:
     answers = {"a": ["STARTED", "IMPORTING", "FINISHED"], "b": ["ERROR"]}

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 from pydantic import BaseModel
 
 from esputnik_mcp.api._parse import page, parse, parse_list
 from esputnik_mcp.api.errors import ConflictError, ESputnikError, RequestValidationError
-from esputnik_mcp.api.http import Endpoint, HttpCore
+from esputnik_mcp.api.http import Endpoint, HttpCore, encode_json
 from esputnik_mcp.api.limiter import CONTACT_SEARCH, CONTACT_WRITE
 from esputnik_mcp.api.limits import CONTACTS_PER_BULK, FORBIDDEN_KEY_CHARACTERS, MAX_ROWS
 from esputnik_mcp.api.models import (
@@ -22,6 +23,7 @@ from esputnik_mcp.api.models import (
     DedupeOn,
     ImportStatus,
     SubscribeResult,
+    bulk_fields,
 )
 from esputnik_mcp.api.paging import (
     ChunkOutcome,
@@ -32,7 +34,6 @@ from esputnik_mcp.api.paging import (
     chunked,
     iterate_pages,
     run_parts,
-    split,
 )
 from esputnik_mcp.api.retry import Safety
 
@@ -75,30 +76,115 @@ def check_event_key(value: str, what: str) -> None:
         raise RequestValidationError(f"{what} contains characters eSputnik forbids: {' '.join(bad)}")
 
 
+class BulkContact(Protocol):
+    """A contact a bulk update takes: anything that gives its JSON object (SPEC Contact), such as
+    :class:`ContactInput`."""
+
+    def wire(self) -> dict[str, Any]: ...
+
+
+C = TypeVar("C", bound=BulkContact)
+
+
 @dataclass(frozen=True)
-class BulkGroup:
+class BulkGroup(Generic[C]):
     """Contacts that give the same fields, and the options that write exactly those fields."""
 
     options: BulkOptions
     positions: list[int]
-    contacts: list[ContactInput]
+    contacts: list[C]
 
 
-def plan_bulk_upsert(contacts: Sequence[ContactInput], options: BulkOptions) -> list[BulkGroup]:
+Fields = tuple[frozenset[str], frozenset[int]]  # the standard and custom fields a contact gives
+
+
+def _group_options(options: BulkOptions, fields: Fields) -> BulkOptions:
+    """``options`` writing exactly ``fields``: its own field lists are replaced."""
+    standard, custom = fields
+    return options.model_copy(update={"contact_fields": sorted(standard), "custom_fields_ids": sorted(custom) or None})
+
+
+def plan_bulk_upsert(contacts: Sequence[C], options: BulkOptions) -> list[BulkGroup[C]]:
     """``contacts`` grouped by the standard and custom fields each gives, each group with ``options``
     whose ``contactFields`` and ``customFieldsIDs`` list exactly those: a bulk update clears the
     listed fields a contact lacks, so contacts that give different fields go in different requests.
     Groups come in the order of their first contact."""
-    groups: dict[tuple[frozenset[str], frozenset[int]], BulkGroup] = {}
+    groups: dict[Fields, BulkGroup[C]] = {}
     for position, contact in enumerate(contacts):
-        standard, custom = contact.bulk_contact_fields(), contact.custom_field_ids()
-        group = groups.get((standard, custom))
+        fields = bulk_fields(contact.wire())
+        group = groups.get(fields)
         if group is None:
-            fields = {"contact_fields": sorted(standard), "custom_fields_ids": sorted(custom) or None}
-            group = groups[(standard, custom)] = BulkGroup(options.model_copy(update=fields), [], [])
+            group = groups[fields] = BulkGroup(_group_options(options, fields), [], [])
         group.positions.append(position)
         group.contacts.append(contact)
     return list(groups.values())
+
+
+def bulk_body(contacts: Sequence[BulkContact], options: BulkOptions) -> bytes:
+    """The JSON body of a bulk update (SPEC ContactsBulkUpdate)."""
+    return _body([encode_json(contact.wire()) for contact in contacts], options)
+
+
+def _body(encoded: Sequence[bytes], options: BulkOptions) -> bytes:
+    """A bulk update's body from its contacts' encoded objects."""
+    return b'{"contacts":[' + b",".join(encoded) + b"]," + encode_json(options.wire())[1:]
+
+
+@dataclass
+class _Filling(Generic[C]):
+    """The request of a group being filled: its contacts, their positions and encoded objects."""
+
+    options: BulkOptions
+    contacts: list[C] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)
+
+
+class _BulkRequests(Generic[C]):
+    """The requests of a bulk upsert, made as the contacts are read: grouped as
+    :func:`plan_bulk_upsert` groups them, a request is given as soon as its group has 3000 contacts
+    (while the rest are still being read), and each group's last, smaller request once every contact
+    has been read, groups in the order of their first contact. So requests leave while the plan is
+    still being made, and their number is still the least: one per 3000 contacts of a group, and one
+    for the rest of each group.
+
+    Each contact's object is built once, for its group and its body, and encoded at once, so none
+    outlives its encoding: a large call keeps no second copy of its contacts as objects (bytes only,
+    until their request has left), which also leaves the garbage collector little to walk."""
+
+    def __init__(self, contacts: Sequence[C], options: BulkOptions) -> None:
+        self._contacts = contacts
+        self._options = options
+        self._bodies: dict[int, tuple[BulkOptions, bytes]] = {}  # by request index, until taken
+        self._made = 0
+
+    def __iter__(self) -> Iterator[Part[C]]:
+        filling: dict[Fields, _Filling[C]] = {}
+        for position, contact in enumerate(self._contacts):
+            wire = contact.wire()
+            fields = bulk_fields(wire)
+            group = filling.get(fields)
+            if group is None:
+                group = filling[fields] = _Filling(_group_options(self._options, fields))
+            group.contacts.append(contact)
+            group.positions.append(position)
+            group.encoded.append(encode_json(wire))
+            if len(group.contacts) == CONTACTS_PER_BULK:
+                yield self._request(group)
+        for group in filling.values():
+            if group.contacts:
+                yield self._request(group)
+
+    def take(self, index: int) -> tuple[BulkOptions, bytes]:
+        """The options and body of request ``index``, given once: the body is let go after its request."""
+        return self._bodies.pop(index)
+
+    def _request(self, group: _Filling[C]) -> Part[C]:
+        part = Part(group.contacts, group.positions)
+        self._bodies[self._made] = (group.options, _body(group.encoded, group.options))
+        self._made += 1
+        group.contacts, group.positions, group.encoded = [], [], []
+        return part
 
 
 class ContactsApi:
@@ -230,49 +316,50 @@ class ContactsApi:
 
         return iterate_pages(fetch, page_size=page_size)
 
-    async def bulk_update(self, contacts: Sequence[ContactInput], options: BulkOptions) -> BulkUpdateResult:
+    async def bulk_update(self, contacts: Sequence[BulkContact], options: BulkOptions) -> BulkUpdateResult:
         """Add or update up to 3000 contacts; eSputnik applies them asynchronously.
 
         Follow ``async_session_id`` with :meth:`import_status`. Failures come back inside the answer.
         """
-        if not contacts:
+        return await self._bulk_request(len(contacts), options, lambda: bulk_body(contacts, options))
+
+    async def _bulk_request(self, count: int, options: BulkOptions, body: Callable[[], bytes]) -> BulkUpdateResult:
+        """One bulk update of ``count`` contacts with ``options``, after the checks eSputnik would fail."""
+        if not count:
             raise RequestValidationError("no contacts to add or update")
-        if len(contacts) > CONTACTS_PER_BULK:
-            raise RequestValidationError(
-                f"{len(contacts)} contacts in one request; eSputnik takes at most {CONTACTS_PER_BULK}"
-            )
+        if count > CONTACTS_PER_BULK:
+            raise RequestValidationError(f"{count} contacts in one request; eSputnik takes at most {CONTACTS_PER_BULK}")
         if options.dedupe_on is DedupeOn.FIELD_ID and options.field_id is None:
             raise RequestValidationError("dedupe on a custom field needs its field id")
         if options.event_key_for_new_contacts is not None:
             check_event_key(options.event_key_for_new_contacts, "event_key_for_new_contacts")
-        body = {"contacts": [c.wire() for c in contacts], **options.wire()}
-        response = await self._http.call(BULK, json_body=body)
+        response = await self._http.call(BULK, json_content=body())
         return parse(BulkUpdateResult, response.data, BULK)
 
     async def bulk_upsert(
         self,
-        contacts: Sequence[ContactInput],
+        contacts: Sequence[C],
         options: BulkOptions,
         *,
-        on_done: OnDone[ContactInput, BulkUpdateResult] | None = None,
-    ) -> list[ChunkOutcome[ContactInput, BulkUpdateResult]]:
+        on_done: OnDone[C, BulkUpdateResult] | None = None,
+    ) -> list[ChunkOutcome[C, BulkUpdateResult]]:
         """Any number of contacts, in as few requests as eSputnik allows, a few at a time; one
         outcome per request, its ``positions`` the contacts' indexes in ``contacts``.
 
         A bulk update writes exactly the fields its ``contactFields`` and ``customFieldsIDs`` list,
         clearing those a contact lacks: contacts are grouped by the fields they give, and each group
-        lists exactly those (see :func:`plan_bulk_upsert`). ``options``' own field lists are replaced.
+        lists exactly those (as :func:`plan_bulk_upsert` groups them). ``options``' own field lists
+        are replaced. The first requests leave while later contacts are still being grouped: every
+        contact has been checked before this is called, so none of them can stop a request that has
+        left. Requests are numbered in the order they fill (see :class:`_BulkRequests`).
         """
-        parts: list[tuple[BulkOptions, Part[ContactInput]]] = [
-            (group.options, part)
-            for group in plan_bulk_upsert(contacts, options)
-            for part in split(group.contacts, CONTACTS_PER_BULK, group.positions)
-        ]
+        requests = _BulkRequests(contacts, options)
 
-        async def work(index: int, part: Part[ContactInput]) -> BulkUpdateResult:
-            return await self.bulk_update(part.items, parts[index][0])
+        async def work(index: int, part: Part[C]) -> BulkUpdateResult:
+            group_options, body = requests.take(index)
+            return await self._bulk_request(len(part.items), group_options, lambda: body)
 
-        return await run_parts([p for _, p in parts], work, concurrency=self._concurrency, on_done=on_done)
+        return await run_parts(requests, work, concurrency=self._concurrency, on_done=on_done)
 
     async def follow_imports(
         self,

@@ -8,6 +8,7 @@ query and body, and never touches HTTP directly.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import random
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 import anyio
 import httpx2 as httpx
+import pydantic_core
 
 from esputnik_mcp.api.errors import (
     AmbiguousOutcomeError,
@@ -122,7 +124,12 @@ class HttpCore:
         self._secrets = (self.api_key, token)
         self._auth_header = f"Basic {token}"
         self._limiter = RateLimiter(self.rates, clock=self.clock, sleep=self.sleep)
-        self._client = httpx.AsyncClient(
+
+    @functools.cached_property
+    def _client(self) -> httpx.AsyncClient:
+        """Made on the first request: over the network it loads the TLS trust store, which a server
+        that has not called eSputnik yet does not need."""
+        return httpx.AsyncClient(
             transport=self.transport,
             timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
             follow_redirects=False,
@@ -130,7 +137,8 @@ class HttpCore:
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if "_client" in self.__dict__:
+            await self._client.aclose()
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key or its Basic-auth form."""
@@ -143,9 +151,12 @@ class HttpCore:
         path_params: Mapping[str, object] | None = None,
         params: Mapping[str, object | None] | None = None,
         json_body: object | None = None,
+        json_content: bytes | None = None,
     ) -> Response:
-        """Make one API call, with limiter, retries and deadline, and return the decoded answer."""
-        prepared = self._prepare(endpoint, path_params, params, json_body)
+        """Make one API call, with limiter, retries and deadline, and return the decoded answer.
+
+        The body is ``json_body``, or ``json_content`` when it is already encoded JSON."""
+        prepared = self._prepare(endpoint, path_params, params, json_body, json_content)
         path = prepared.path
         deadline = self.clock() + self.timeouts.deadline
         retries = 0
@@ -183,6 +194,7 @@ class HttpCore:
         path_params: Mapping[str, object] | None,
         params: Mapping[str, object | None] | None,
         json_body: object | None,
+        json_content: bytes | None = None,
     ) -> _Prepared:
         """The path, query, headers and body of a call, built once and reused by every attempt."""
         path = endpoint.path.format(**{k: _path_segment(v) for k, v in (path_params or {}).items()})
@@ -194,7 +206,10 @@ class HttpCore:
             "Authorization": self._auth_header,
         }
         if json_body is not None:
-            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+            content = encode_json(json_body)
+        elif json_content is not None:
+            content = json_content
+        if content is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
         return _Prepared(path=path, url=self.base_url + path, query=query, headers=headers, content=content)
 
@@ -355,6 +370,13 @@ class HttpCore:
         return APITimeoutError(
             f"the call's deadline of {self.timeouts.deadline:g} s ran out", method=endpoint.method, path=path
         )
+
+
+def encode_json(body: object) -> bytes:
+    """A request body as compact UTF-8 JSON, as ``json.dumps(body, ensure_ascii=False,
+    separators=(",", ":"))`` writes it (NaN and infinities included), but encoded by pydantic-core:
+    a bulk body of thousands of objects in a fraction of the time."""
+    return pydantic_core.to_json(body, inf_nan_mode="constants")
 
 
 def _exc_name(exc: BaseException) -> str:

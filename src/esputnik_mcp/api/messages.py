@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from esputnik_mcp.api._parse import as_list, parse, parse_list
 from esputnik_mcp.api.errors import RequestValidationError
-from esputnik_mcp.api.http import Endpoint, HttpCore
+from esputnik_mcp.api.http import Endpoint, HttpCore, encode_json
 from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
 from esputnik_mcp.api.models import (
     EmailInput,
@@ -38,6 +38,16 @@ STATUS = Endpoint("GET", "/v1/message/status", Safety.READ, "getInstantMessagesS
 STATUS_IDS_PER_REQUEST = 100
 
 
+class BulkRecipient(Protocol):
+    """A recipient a smartsend takes: anything that gives its JSON object (SPEC ParametrizedLocator),
+    such as :class:`Recipient`."""
+
+    def wire(self) -> dict[str, Any]: ...
+
+
+P = TypeVar("P", bound=BulkRecipient)
+
+
 def recipient(
     *,
     locator: str | None = None,
@@ -49,17 +59,63 @@ def recipient(
 ) -> Recipient:
     """A smartsend recipient named by exactly one of its identifiers; ``params`` become ``jsonParam``,
     the JSON-encoded string the template's Velocity variables read."""
-    given = [v for v in (locator, contact_id, external_customer_id) if v is not None]
-    if len(given) != 1:
-        raise RequestValidationError("name each recipient by exactly one of locator, contact_id, external_customer_id")
+    _one_identifier(locator, contact_id, external_customer_id)
     return Recipient(
         locator=locator,
         contact_id=contact_id,
         external_customer_id=external_customer_id,
-        json_param=json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")) if params else None,
+        json_param=_json_param(params),
         external_request_id=external_request_id,
         language_code=language_code,
     )
+
+
+def recipient_wire(
+    *,
+    locator: str | None = None,
+    contact_id: int | None = None,
+    external_customer_id: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    external_request_id: str | None = None,
+    language_code: str | None = None,
+) -> dict[str, Any]:
+    """A recipient's JSON object straight from checked values: what ``recipient(...).wire()`` gives for
+    the same values, without building the model (a send takes thousands of recipients)."""
+    _one_identifier(locator, contact_id, external_customer_id)
+    wire: dict[str, Any] = {}
+    if contact_id is not None:
+        wire["contactId"] = contact_id
+    if external_customer_id is not None:
+        wire["externalCustomerId"] = external_customer_id
+    if locator is not None:
+        wire["locator"] = locator
+    if params:
+        wire["jsonParam"] = _json_param(params)
+    if external_request_id is not None:
+        wire["externalRequestId"] = external_request_id
+    if language_code is not None:
+        wire["languageCode"] = language_code
+    return wire
+
+
+def _one_identifier(locator: str | None, contact_id: int | None, external_customer_id: str | None) -> None:
+    given = [v for v in (locator, contact_id, external_customer_id) if v is not None]
+    if len(given) != 1:
+        raise RequestValidationError("name each recipient by exactly one of locator, contact_id, external_customer_id")
+
+
+def _json_param(params: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")) if params else None
+
+
+def _smartsend_body(recipients: Sequence[BulkRecipient], email: bool, from_name: str | None) -> bytes:
+    """The JSON body of a smartsend. Each recipient's object is encoded as soon as it is built, so
+    none outlives its encoding."""
+    encoded = b",".join([encode_json(r.wire()) for r in recipients])
+    rest: dict[str, Any] = {"email": email}
+    if from_name:
+        rest["fromName"] = from_name
+    return b'{"recipients":[' + encoded + b"]," + encode_json(rest)[1:]
 
 
 class MessagesApi:
@@ -85,7 +141,7 @@ class MessagesApi:
         return parse(SendResults, response.data, SEND_VIBER).results
 
     async def smartsend(
-        self, message_id: int, recipients: Sequence[Recipient], *, email: bool, from_name: str | None = None
+        self, message_id: int, recipients: Sequence[BulkRecipient], *, email: bool, from_name: str | None = None
     ) -> list[SendResult]:
         """Send stored message ``message_id`` to up to 1000 recipients, each with its own params.
 
@@ -97,28 +153,26 @@ class MessagesApi:
             raise RequestValidationError(
                 f"{len(recipients)} recipients in one request; eSputnik takes at most {SMARTSEND_RECIPIENTS}"
             )
-        body: dict[str, Any] = {"recipients": [r.wire() for r in recipients], "email": email}
-        if from_name:
-            body["fromName"] = from_name
-        response = await self._http.call(SMARTSEND, path_params={"id": message_id}, json_body=body)
+        body = _smartsend_body(recipients, email, from_name)
+        response = await self._http.call(SMARTSEND, path_params={"id": message_id}, json_content=body)
         return parse(SendResults, response.data, SMARTSEND).results
 
     async def smartsend_chunked(
         self,
         message_id: int,
-        recipients: Sequence[Recipient],
+        recipients: Sequence[P],
         *,
         email: bool,
         from_name: str | None = None,
-        on_done: Callable[[ChunkOutcome[Recipient, list[SendResult]]], Awaitable[None]] | None = None,
-    ) -> list[ChunkOutcome[Recipient, list[SendResult]]]:
+        on_done: Callable[[ChunkOutcome[P, list[SendResult]]], Awaitable[None]] | None = None,
+    ) -> list[ChunkOutcome[P, list[SendResult]]]:
         """Any number of recipients, in requests of 1000, a few at a time; one outcome per request.
 
         A failed request does not stop the others; its outcome carries the error (an ambiguous one
-        when it may have been sent).
+        when it may have been sent). Each request's body is built when it leaves.
         """
 
-        async def work(part: Sequence[Recipient]) -> list[SendResult]:
+        async def work(part: Sequence[P]) -> list[SendResult]:
             return await self.smartsend(message_id, part, email=email, from_name=from_name)
 
         return await run_chunks(recipients, SMARTSEND_RECIPIENTS, work, concurrency=self._concurrency, on_done=on_done)

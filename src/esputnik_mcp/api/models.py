@@ -10,6 +10,7 @@ Field names are snake_case in Python and camelCase on the wire.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -232,28 +233,63 @@ class ContactInput(RequestModel):
         """The standard fields this contact gives, named as a bulk update's ``contactFields`` lists
         them (SPEC ContactsBulkUpdate). A bulk update writes exactly the listed fields of an existing
         contact, clearing those the data lacks; listing only these leaves the others untouched."""
-        names = {wire for name, wire in _BULK_SCALARS.items() if getattr(self, name) is not None}
-        names |= {c.type.value for c in self.channels if c.type.value in _BULK_CHANNELS}
-        if self.address is not None:
-            names |= {part for part in _ADDRESS_PARTS if getattr(self.address, part) is not None}
-        return frozenset(names)
+        return bulk_fields(self.wire())[0]
 
     def custom_field_ids(self) -> frozenset[int]:
         """Ids of the custom fields this contact gives (a bulk update's ``customFieldsIDs``)."""
-        return frozenset(f.id for f in self.fields or ())
+        return bulk_fields(self.wire())[1]
 
 
 # Standard fields a bulk update can be told to write (SPEC ContactsBulkUpdate.contactFields).
-_BULK_SCALARS = {
-    "first_name": "firstName",
-    "last_name": "lastName",
-    "language_code": "languageCode",
-    "time_zone": "timeZone",
-    "contact_key": "contactKey",
-    "external_customer_id": "externalCustomerId",
-}
+_BULK_SCALARS = frozenset({"firstName", "lastName", "languageCode", "timeZone", "contactKey", "externalCustomerId"})
 _BULK_CHANNELS = frozenset({"email", "sms", "mobilepush", "webpush"})
 _ADDRESS_PARTS = ("address", "town", "region", "postcode")
+_NO_IDS: frozenset[int] = frozenset()
+
+
+def bulk_fields(contact: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[int]]:
+    """The standard fields (``contactFields``) and custom field ids (``customFieldsIDs``) a contact's
+    JSON object (SPEC Contact, as :meth:`RequestModel.wire` gives it) gives to a bulk update."""
+    names = [key for key in contact if key in _BULK_SCALARS]
+    names += [c["type"] for c in contact.get("channels") or () if c["type"] in _BULK_CHANNELS]
+    address = contact.get("address")
+    if address:
+        names += [part for part in _ADDRESS_PARTS if address.get(part) is not None]
+    fields = contact.get("fields")
+    return frozenset(names), frozenset(f["id"] for f in fields) if fields else _NO_IDS
+
+
+def contact_wire(
+    channels: Iterable[tuple[str, str]],
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    address: Mapping[str, str | None] | None = None,
+    fields: Mapping[int, str] | None = None,
+    external_customer_id: str | None = None,
+    language_code: str | None = None,
+    time_zone: str | None = None,
+) -> dict[str, Any]:
+    """A contact's JSON object straight from checked values: what ``ContactInput(...).wire()`` gives
+    for the same values, without building the models (a bulk update takes 100,000 contacts).
+    ``channels`` are (type, value) pairs; ``address`` holds the parts of :class:`AddressInput`."""
+    wire: dict[str, Any] = {}
+    if first_name is not None:
+        wire["firstName"] = first_name
+    if last_name is not None:
+        wire["lastName"] = last_name
+    wire["channels"] = [{"type": kind, "value": value} for kind, value in channels]
+    if address is not None:
+        wire["address"] = {part: value for part, value in address.items() if value is not None}
+    if fields is not None:
+        wire["fields"] = [{"id": key, "value": value} for key, value in fields.items()]
+    if external_customer_id is not None:
+        wire["externalCustomerId"] = external_customer_id
+    if language_code is not None:
+        wire["languageCode"] = language_code
+    if time_zone is not None:
+        wire["timeZone"] = time_zone
+    return wire
 
 
 class DedupeOn(enum.StrEnum):
@@ -758,6 +794,25 @@ class OrderInput(RequestModel):
         if not any((v or "").strip() for v in (self.external_customer_id, self.email, self.phone)):
             raise ValueError("an order must name its customer by external_customer_id, email or phone")
         return self
+
+
+def _wire_names(model: type[BaseModel]) -> dict[str, str]:
+    return {name: info.alias or name for name, info in model.model_fields.items()}
+
+
+_ORDER_NAMES = _wire_names(OrderInput)
+_ITEM_NAMES = _wire_names(OrderItemInput)
+
+
+def order_wire(order: Mapping[str, Any]) -> dict[str, Any]:
+    """An order's JSON object (SPEC Order) from its JSON-ready values by field name (those of
+    :class:`OrderInput`): the names and shape ``OrderInput(...).wire()`` gives, without building the
+    models (a call takes thousands of orders). An unknown field name raises KeyError."""
+    wire = {_ORDER_NAMES[name]: value for name, value in order.items() if value is not None and name != "items"}
+    items = order.get("items")
+    if items is not None:
+        wire["items"] = [{_ITEM_NAMES[k]: v for k, v in item.items() if v is not None} for item in items]
+    return wire
 
 
 class FailedOrder(WireModel):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from esputnik_mcp.api._parse import parse
 from esputnik_mcp.api.errors import RequestValidationError
-from esputnik_mcp.api.http import Endpoint, HttpCore
+from esputnik_mcp.api.http import Endpoint, HttpCore, encode_json
 from esputnik_mcp.api.limits import ORDER_DELETE_WINDOW_HOURS, ORDERS_PER_REQUEST
-from esputnik_mcp.api.models import FailedOrder, FailedOrders, OrderInput
+from esputnik_mcp.api.models import FailedOrder, FailedOrders
 from esputnik_mcp.api.paging import ChunkOutcome, run_chunks
 from esputnik_mcp.api.retry import Safety
 
@@ -25,12 +26,28 @@ DELETE = Endpoint("DELETE", "/v1/orders", Safety.IDEMPOTENT, "removeHistoryOrder
 DELETE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
+class BulkOrder(Protocol):
+    """An order the orders call takes: anything that gives its JSON object (SPEC Order), such as
+    :class:`OrderInput`."""
+
+    def wire(self) -> dict[str, Any]: ...
+
+
+OrderT = TypeVar("OrderT", bound=BulkOrder)
+
+
+def orders_body(orders: Sequence[BulkOrder]) -> bytes:
+    """The JSON body of POST /v1/orders. Each order's object is encoded as soon as it is built, so
+    none outlives its encoding."""
+    return b'{"orders":[' + b",".join([encode_json(order.wire()) for order in orders]) + b"]}"
+
+
 class OrdersApi:
     def __init__(self, http: HttpCore, *, concurrency: int) -> None:
         self._http = http
         self._concurrency = concurrency
 
-    async def add(self, orders: Sequence[OrderInput]) -> list[FailedOrder]:
+    async def add(self, orders: Sequence[BulkOrder]) -> list[FailedOrder]:
         """Add or update up to 1000 orders (matched by ``external_order_id``); the ones eSputnik refused."""
         if not orders:
             raise RequestValidationError("no orders given")
@@ -38,18 +55,19 @@ class OrdersApi:
             raise RequestValidationError(
                 f"{len(orders)} orders in one request; eSputnik takes at most {ORDERS_PER_REQUEST}"
             )
-        response = await self._http.call(ADD, json_body={"orders": [o.wire() for o in orders]})
+        response = await self._http.call(ADD, json_content=orders_body(orders))
         return parse(FailedOrders, response.data, ADD).failed_orders
 
     async def add_chunked(
         self,
-        orders: Sequence[OrderInput],
+        orders: Sequence[OrderT],
         *,
-        on_done: Callable[[ChunkOutcome[OrderInput, list[FailedOrder]]], Awaitable[None]] | None = None,
-    ) -> list[ChunkOutcome[OrderInput, list[FailedOrder]]]:
-        """Any number of orders, in requests of 1000, a few at a time; one outcome per request."""
+        on_done: Callable[[ChunkOutcome[OrderT, list[FailedOrder]]], Awaitable[None]] | None = None,
+    ) -> list[ChunkOutcome[OrderT, list[FailedOrder]]]:
+        """Any number of orders, in requests of 1000, a few at a time; one outcome per request. Each
+        request's body is built when it leaves."""
 
-        async def work(part: Sequence[OrderInput]) -> list[FailedOrder]:
+        async def work(part: Sequence[OrderT]) -> list[FailedOrder]:
             return await self.add(part)
 
         return await run_chunks(orders, ORDERS_PER_REQUEST, work, concurrency=self._concurrency, on_done=on_done)

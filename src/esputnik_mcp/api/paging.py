@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from esputnik_mcp.api.errors import ESputnikError, RequestValidationError
 from esputnik_mcp.api.limits import MAX_ROWS
@@ -100,7 +101,7 @@ OnDone = Callable[[ChunkOutcome[T, R]], Awaitable[None]]
 
 
 async def run_parts(
-    parts: Sequence[Part[T]],
+    parts: Iterable[Part[T]],
     work: Callable[[int, Part[T]], Awaitable[R]],
     *,
     concurrency: int,
@@ -108,10 +109,12 @@ async def run_parts(
 ) -> list[ChunkOutcome[T, R]]:
     """Run ``work`` on each part, at most ``concurrency`` at once; the outcomes in part order.
 
-    An API error in one part is recorded in its outcome and does not stop the others, so nothing
-    that succeeded is lost. ``on_done`` is told of each part as it finishes.
+    ``parts`` may be made as they go (a generator): each part starts as soon as it is given and a
+    place is free, while the next ones are still being made. An API error in one part is recorded in
+    its outcome and does not stop the others, so nothing that succeeded is lost. ``on_done`` is told
+    of each part as it finishes.
     """
-    outcomes: list[ChunkOutcome[T, R] | None] = [None] * len(parts)
+    outcomes: dict[int, ChunkOutcome[T, R]] = {}
     limiter = anyio.CapacityLimiter(max(1, concurrency))
 
     async def one(index: int, part: Part[T]) -> None:
@@ -127,7 +130,8 @@ async def run_parts(
     async with anyio.create_task_group() as tg:
         for index, part in enumerate(parts):
             tg.start_soon(one, index, part)
-    return [o for o in outcomes if o is not None]
+            await anyio.lowlevel.checkpoint()  # the new part's request leaves before the next part is made
+    return [outcomes[index] for index in sorted(outcomes)]
 
 
 async def run_chunks(

@@ -61,15 +61,18 @@ def request_view(chunk: ChunkOutcome[Any, Any], *, failed: int = 0, unknown: int
 
 def index_runs(positions: Iterable[int]) -> str:
     """Indexes as runs, e.g. ``0-999, 2000-2499``; after a few runs the rest is only counted."""
+    ordered = sorted(positions)
     runs: list[list[int]] = []
-    for position in sorted(positions):
+    for position in ordered:
         if runs and position == runs[-1][1] + 1:
             runs[-1][1] = position
+        elif len(runs) == SHOWN_RUNS:
+            break  # what is left is counted, not written out
         else:
             runs.append([position, position])
-    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs[:SHOWN_RUNS])
-    if len(runs) > SHOWN_RUNS:
-        rest = sum(b - a + 1 for a, b in runs[SHOWN_RUNS:])
+    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs)
+    rest = len(ordered) - sum(b - a + 1 for a, b in runs)
+    if rest:
         text += f" and {rest} more"
     return text
 

@@ -4,11 +4,19 @@ one shape, so that a contact in a bulk call has the same fields as a single upse
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import Field, model_validator
 
 from esputnik_mcp.api import ESputnikError
-from esputnik_mcp.api.models import AddressInput, ChannelInput, ChannelType, ContactFieldInput, ContactInput
+from esputnik_mcp.api.models import (
+    AddressInput,
+    ChannelInput,
+    ChannelType,
+    ContactFieldInput,
+    ContactInput,
+    contact_wire,
+)
 from esputnik_mcp.toolkit.base import ToolContext, ToolFailure, ToolInput
 from esputnik_mcp.toolkit.params import (
     AddressParam,
@@ -25,6 +33,7 @@ from esputnik_mcp.toolkit.params import (
 from esputnik_mcp.toolkit.views import field_names
 
 _CHANNELS_PER_TYPE = 2  # SPEC Contact.channels: at most two channels of one type
+_EMAIL, _SMS = ChannelType.EMAIL.value, ChannelType.SMS.value
 
 
 class ContactFields(ToolInput):
@@ -45,6 +54,8 @@ class ContactFields(ToolInput):
 
     @model_validator(mode="after")
     def _reachable(self) -> ContactFields:
+        if self.channels is None and (self.email is not None or self.phone is not None):
+            return self  # one email and one phone at most: nothing more to count
         channels = self.wire_channels()
         if not channels:
             raise ValueError("a contact needs at least one channel: give email, phone or channels")
@@ -72,6 +83,31 @@ class ContactFields(ToolInput):
                 seen.add(key)
                 channels.append(ChannelInput(type=kind, value=value))
         return channels
+
+    def wire(self) -> dict[str, Any]:
+        """The contact's JSON object as eSputnik reads it: what ``contact_input().wire()`` gives,
+        built without the models (a bulk call has 100,000 contacts)."""
+        if self.channels is None:
+            pairs = []
+            if self.email is not None:
+                pairs.append((_EMAIL, self.email))
+            if self.phone is not None:
+                pairs.append((_SMS, self.phone))
+        else:
+            pairs = [(c.type.value, c.value) for c in self.wire_channels()]
+        a = self.address
+        return contact_wire(
+            pairs,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            address=None
+            if a is None
+            else {"region": a.region, "town": a.town, "address": a.address, "postcode": a.postcode},
+            fields={i: str(v) for i, v in self.fields.items()} if self.fields else None,
+            external_customer_id=self.external_customer_id,
+            language_code=self.language_code,
+            time_zone=self.time_zone,
+        )
 
     def contact_input(self) -> ContactInput:
         a = self.address

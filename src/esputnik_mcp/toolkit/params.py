@@ -17,31 +17,8 @@ from esputnik_mcp.api.contacts import check_event_key
 from esputnik_mcp.api.errors import RequestValidationError
 from esputnik_mcp.api.limits import EVENT_TYPE_KEY_LENGTH, MAX_ROWS, NAME_LENGTH
 from esputnik_mcp.api.models import ChannelType, iso_date_time
+from esputnik_mcp.toolkit.addresses import email_address, phone_number
 from esputnik_mcp.toolkit.base import ToolInput, at_most
-
-
-def _email(value: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
-
-
-def _phone(value: str) -> str:
-    import phonenumbers
-
-    cleaned = "".join(ch for ch in value if ch not in " -().")
-    if not cleaned.startswith("+"):
-        raise ValueError(f"{value!r} is not in E.164 form: start with + and the country code, e.g. +380501234567")
-    try:
-        number = phonenumbers.parse(cleaned, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError(f"{value!r} is not a phone number in E.164 form such as +380501234567") from None
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError(f"{value!r} cannot be a valid phone number (wrong length for its country code)")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def exactly_one(values: dict[str, object]) -> None:
@@ -58,12 +35,29 @@ def exactly_one(values: dict[str, object]) -> None:
 _APOSTROPHES = frozenset("'\u2019\u02bc")
 _NAME_WORDS = 3  # at most 3 words longer than 3 characters, and 3 of up to 3 characters
 _NAME_DIGITS = 3
+_NAME_JOINS = re.compile("[-'\u2019\u02bc]")
 
 
 def _person_name(value: str) -> str:
     """eSputnik's name rules (SPEC fileContactsBulkUpdate): letters of any alphabet and up to 3
     digits; at most 3 long and 3 short words; apostrophes and hyphens only inside a word; a dot
     only at the end of a word of up to 3 characters (``Jr.``)."""
+    if _plain_name(value):
+        return value
+    return _careful_name(value)
+
+
+def _plain_name(value: str) -> bool:
+    """Whether ``value`` is at most 3 words of letters, joined inside a word by single apostrophes or
+    hyphens (Olena, Mary-Jane, O'Neil, Anna Maria): within every rule, so it needs no closer look."""
+    if value.isalpha():
+        return True
+    words = value.split()
+    return 0 < len(words) <= _NAME_WORDS and all(part.isalpha() for word in words for part in _NAME_JOINS.split(word))
+
+
+def _careful_name(value: str) -> str:
+    """:func:`_person_name`, character by character, with the reason for a refusal."""
     if not any(c.isalpha() for c in value):
         raise ValueError(f"{value!r} has no letters; eSputnik refuses a name of digits or symbols only")
     if sum(c.isdigit() for c in value) > _NAME_DIGITS:
@@ -137,9 +131,9 @@ def channel_locator(channel: str, value: str) -> str:
     Viber, a chat id for Telegram, a device or subscription token for the push channels and App Inbox.
     Raises ValueError when it cannot be one."""
     if channel == "email":
-        return _email(value)
+        return email_address(value)
     if channel in ("sms", "viber"):
-        return _phone(value)
+        return phone_number(value)
     value = value.strip()
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}", value):
         raise ValueError(f"{value!r} is not a Telegram chat id (digits, e.g. 123456789)")
@@ -157,8 +151,8 @@ def _event_key(value: str) -> str:
 
 
 # Each type's description says what its name and schema do not; a bound that matters is in the schema.
-Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
-Phone = Annotated[str, at_most(32), AfterValidator(_phone), Field(description="E.164, e.g. +380501234567.")]
+Email = Annotated[str, AfterValidator(email_address), Field(json_schema_extra={"format": "email"})]
+Phone = Annotated[str, at_most(32), AfterValidator(phone_number), Field(description="E.164, e.g. +380501234567.")]
 ContactId = Annotated[int, Field(ge=1)]
 ExternalCustomerId = Annotated[str, Field(min_length=1, max_length=255, description="Your own id of the customer.")]
 SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="From list_segments.")]
@@ -230,9 +224,9 @@ class ChannelParam(ToolInput):
     @model_validator(mode="after")
     def _valid_address(self) -> ChannelParam:
         if self.type is ChannelType.EMAIL:
-            self.value = _email(self.value)
+            self.value = email_address(self.value)
         elif self.type in (ChannelType.SMS, ChannelType.VIBER):
-            self.value = _phone(self.value)
+            self.value = phone_number(self.value)
         return self
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from esputnik_mcp.toolkit.base import Result, ToolOutput
 
 MAX_RESULT_BYTES = 20_000
+# The fewest bytes an item of a list takes in minified JSON: two ("" or {}) and a comma.
+_MIN_ITEM_BYTES = 3
 
 # What is removed from every string that reaches the model (Unicode 14 ranges; a test checks them
 # against the running Python's character database):
@@ -43,6 +45,8 @@ SUMMARY_QUOTE_CHARS = 80  # of one piece of upstream text quoted in a summary li
 
 def clean_text(value: str) -> str:
     """``value`` without invisible, bidi-control, tag, private-use and control characters."""
+    if value.isascii() and value.isprintable():  # none of those is printable ASCII
+        return value
     return _STRAY_JOINERS.sub("", _UNSAFE.sub("", value))
 
 
@@ -78,10 +82,24 @@ def minified(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _cleaned_without_nulls(value: Any) -> Any:
+    """``without_nulls(clean(value))`` in one pass."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {
+            clean_text(k) if isinstance(k, str) else k: _cleaned_without_nulls(v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list | tuple):
+        return [_cleaned_without_nulls(v) for v in value]
+    return value
+
+
 def structured(data: ToolOutput) -> dict[str, Any]:
     """The structured content: JSON-ready, cleaned, without nulls."""
-    dumped = clean(data.model_dump(mode="json", by_alias=True))
-    result: dict[str, Any] = without_nulls(dumped)
+    result: dict[str, Any] = _cleaned_without_nulls(data.model_dump(mode="json", by_alias=True))
     return result
 
 
@@ -91,10 +109,15 @@ def render(result: Result[Any], *, sandbox: bool) -> tuple[str, dict[str, Any]]:
     data = result.data
     if sandbox:
         data.sandbox = True
-    content = structured(data)
-    text = f"{_summary(result, data, sandbox)}\n{minified(content)}"
-    if len(text.encode()) > MAX_RESULT_BYTES and data.truncatable is not None:
-        content, text = _cut_to_fit(result, data, data.truncatable, sandbox)
+    name = data.truncatable
+    items = getattr(data, name) if name is not None else None
+    # A list longer than this cannot fit whole, and is not rendered whole to find out.
+    if items is None or len(items) * _MIN_ITEM_BYTES <= MAX_RESULT_BYTES:
+        content = structured(data)
+        text = f"{_summary(result, data, sandbox)}\n{minified(content)}"
+        if name is None or len(text.encode()) <= MAX_RESULT_BYTES:
+            return text, content
+    content, text = _cut_to_fit(result, data, name, sandbox)
     return text, content
 
 
@@ -105,8 +128,10 @@ def _summary(result: Result[Any], data: ToolOutput, sandbox: bool, cut: str = ""
 
 
 def _cut_to_fit(result: Result[Any], data: ToolOutput, name: str, sandbox: bool) -> tuple[dict[str, Any], str]:
-    """The largest prefix of the list ``name`` that fits (binary search), the summary and a note
-    saying that it was cut and how to get the rest."""
+    """The largest prefix of the list ``name`` that fits, the summary and a note saying that it was
+    cut and how to get the rest. The prefixes tried double from one item until one is too large,
+    then a binary search between the last two: a long list costs a few renderings of about as many
+    items as fit, not of the whole list."""
     total = len(getattr(data, name))
 
     def attempt(keep: int) -> tuple[dict[str, Any], str]:
@@ -117,10 +142,17 @@ def _cut_to_fit(result: Result[Any], data: ToolOutput, name: str, sandbox: bool)
         cut = f" (cut to {keep} of {total} {name} to fit: {data.cut_advice})"
         return content, f"{_summary(result, trial, sandbox, cut)}\n{minified(content)}"
 
+    def fits(keep: int) -> bool:
+        return len(attempt(keep)[1].encode()) <= MAX_RESULT_BYTES
+
     low, high = 0, max(0, total - 1)
+    step = 1
+    while step <= high and fits(step):
+        low, step = step, step * 2
+    high = min(high, step - 1)
     while low < high:
         middle = (low + high + 1) // 2
-        if len(attempt(middle)[1].encode()) <= MAX_RESULT_BYTES:
+        if fits(middle):
             low = middle
         else:
             high = middle - 1

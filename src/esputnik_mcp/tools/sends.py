@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, model_validator
 
 from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
-from esputnik_mcp.api.messages import recipient
+from esputnik_mcp.api.messages import recipient, recipient_wire
 from esputnik_mcp.api.models import EmailInput, SmsInput, ViberInput
 from esputnik_mcp.toolkit.audience import segment_audience
 from esputnik_mcp.toolkit.base import Result, SendInput, ToolContext, ToolFailure, ToolInput, tool
@@ -478,6 +478,17 @@ class PreparedRecipient(ToolInput):
         )
         return self
 
+    def wire(self) -> dict[str, Any]:
+        """The recipient as smartsend reads it (built without a model: a send has thousands)."""
+        return recipient_wire(
+            locator=self.locator,
+            contact_id=self.contact_id,
+            external_customer_id=self.external_customer_id,
+            params=self.params,
+            external_request_id=self.external_request_id,
+            language_code=self.language_code,
+        )
+
     @property
     def label(self) -> str:
         if self.contact_id is not None:
@@ -529,14 +540,14 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
             f"nothing was sent: no contact with an address on {params.channel} for {shown} (search_contacts finds "
             "contacts)"
         )
-    persons = [
-        Person(r.label, r.params, r.contact_id, r.external_customer_id, r.locator or aliases.get(r.label))
-        for r in people
-    ]
 
     async def rendering(audience: Audience) -> Rendering:
         going = set(audience.recipients)
-        chosen = [p for p in persons if p.label in going]
+        chosen = [
+            Person(r.label, r.params, r.contact_id, r.external_customer_id, r.locator or aliases.get(r.label))
+            for r in people
+            if r.label in going
+        ]
         return await render_stored(ctx, params.channel, params.message_id, message, chosen, sender=params.from_name)
 
     name = f" {message.name!r}" if message is not None and message.name else ""
@@ -568,23 +579,12 @@ async def plan_prepared(params: SendPreparedMessageInput, ctx: ToolContext) -> S
 )
 async def send_prepared_message(params: SendPreparedMessageInput, ctx: ToolContext) -> Result[SendOutput]:
     people = [r for r in params.recipients if r.label not in ctx.held_back]
-    recipients = [
-        recipient(
-            locator=r.locator,
-            contact_id=r.contact_id,
-            external_customer_id=r.external_customer_id,
-            params=r.params,
-            external_request_id=r.external_request_id,
-            language_code=r.language_code,
-        )
-        for r in people
-    ]
     outcomes = await ctx.client.messages.smartsend_chunked(
         params.message_id,
-        recipients,
+        people,
         email=params.channel == "email",
         from_name=params.from_name,
-        on_done=chunk_progress(ctx.progress, len(recipients)),
+        on_done=chunk_progress(ctx.progress, len(people)),
     )
     report = SendReport(params.channel, f"template {params.message_id} ({params.channel})", ctx.held_back)
     addressees = [Addressee(r.label, r.locator, r.external_request_id) for r in people]
