@@ -16,6 +16,7 @@ as unknown once older than a request's deadline, which refuses a blind resend.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +28,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
 from esputnik_mcp.inbox import Held, Inbox
-from esputnik_mcp.safety.confirm import Confirmations, payload_hash
+from esputnik_mcp.safety.confirm import TOKEN_ARGUMENT, Confirmations
 from esputnik_mcp.safety.guards import RateLimits, Refusal, check_recipients, mask
 from esputnik_mcp.safety.ledger import DAY, Ledger, RecipientOutcome
 from esputnik_mcp.safety.policy import ToolPolicy
@@ -325,7 +326,7 @@ class Gate:
             AuditRecord(
                 at=self.clock(),
                 tool=spec.name,
-                arguments_hash=payload_hash(spec.name, params.model_dump(mode="json"))[:16],
+                arguments_hash=arguments_digest(spec.name, params),
                 outcome=outcome,
                 recipient_count=(audience.size or len(recipients)) if audience is not None else 0,
                 recipients=tuple(mask(r) for r in recipients[:AUDITED_RECIPIENTS]),
@@ -369,3 +370,14 @@ def _send_outcomes(plan: SendPlan | None, result: Result[Any] | None, ambiguous:
         return [RecipientOutcome(r, status) for r in plan.audience.labels]
     ledger_status = {"queued": "sent", "unknown": "unknown", "failed": "failed"}
     return [RecipientOutcome(row.recipient, ledger_status[row.status], row.request_id) for row in result.data.results]
+
+
+def arguments_digest(tool: str, params: BaseModel) -> str:
+    """The audit log's fingerprint of a call's arguments: equal for equal arguments of one tool,
+    the confirmation token left out.
+    Serialised by pydantic-core in the model's field order (a bulk call's 100,000 contacts take
+    milliseconds, where a sorted ``json.dumps`` of their dump takes most of a second)."""
+    digest = hashlib.sha256(tool.encode())
+    digest.update(b"\0")
+    digest.update(params.model_dump_json(exclude={TOKEN_ARGUMENT}).encode())
+    return digest.hexdigest()[:16]
