@@ -362,7 +362,8 @@ def main() -> None:
                 f"peak {max(r for _, r in samples):.1f} MiB ({len(samples)} samples)"
             )
         print(
-            "goals: 0 errors; p99 <= 250 ms at 100 clients; calls/s >= 3x the 95-117 measured before the changes. "
+            "goals: 0 errors; p99 <= 250 ms at 100 clients; calls/s >= 3x the 136 measured before the changes "
+            "(5 runs, quiet machine). "
             f"The ceiling: eSputnik's limits (the sandbox keeps them) allow {CEILING} calls/s of this mix per "
             "account (50 contact searches/s, one call in three; the rest share 200 requests/s), and by Little's "
             f"law 100 clients at {CEILING} calls/s wait {100 / CEILING * 1000:.0f} ms per call on average"
