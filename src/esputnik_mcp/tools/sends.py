@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Awaitable, Callable
 from email.utils import parseaddr
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from esputnik_mcp.api.limits import SMARTSEND_RECIPIENTS
 from esputnik_mcp.api.messages import recipient, recipient_wire
-from esputnik_mcp.api.models import EmailInput, SmsInput, ViberInput
+from esputnik_mcp.api.models import EmailInput, SendResult, SmsInput, ViberInput
 from esputnik_mcp.toolkit.audience import segment_audience
 from esputnik_mcp.toolkit.base import Result, SendInput, ToolContext, ToolFailure, ToolInput, tool
 from esputnik_mcp.toolkit.bulk import chunk_progress
@@ -272,6 +273,26 @@ async def _plan_stored_sms(params: SendSmsInput, message_id: int, ctx: ToolConte
     )
 
 
+async def _one_off(
+    channel: str,
+    what: str,
+    *,
+    segment_id: int | None,
+    phone: str | None,
+    external_request_id: str | None,
+    request: Callable[[], Awaitable[list[SendResult]]],
+) -> Result[SendOutput]:
+    """A one-off SMS or Viber message: to every member of ``segment_id`` in one request, or to
+    ``phone``."""
+    if segment_id is not None:
+        report = SendReport(channel, f"{what} to segment {segment_id}")
+        await report.send_to_segment(f"segment:{segment_id}", request)
+        return report.result()
+    report = SendReport(channel, what)
+    await report.send([Addressee(phone or "", phone or "", external_request_id)], request)
+    return report.result()
+
+
 @tool(
     "send_sms",
     title="Send an SMS",
@@ -296,15 +317,19 @@ async def send_sms(params: SendSmsInput, ctx: ToolContext) -> Result[SendOutput]
         tags=params.tags,
         external_request_id=params.external_request_id,
     )
-    if params.segment_id is not None:
-        report = SendReport("sms", f"SMS {text_start(text, 30)!r} to segment {params.segment_id}")
-        await report.send_to_segment(f"segment:{params.segment_id}", lambda: ctx.client.messages.send_sms(sms))
-        return report.result()
-    phone = params.phone or ""
-    report = SendReport("sms", f"SMS {text_start(text, 30)!r}")
-    addressee = Addressee(phone, phone, params.external_request_id)
-    await report.send([addressee], lambda: ctx.client.messages.send_sms(sms))
-    return report.result()
+
+    def request() -> Awaitable[list[SendResult]]:
+        return ctx.client.messages.send_sms(sms)
+
+    what = f"SMS {text_start(text, 30)!r}"
+    return await _one_off(
+        "sms",
+        what,
+        segment_id=params.segment_id,
+        phone=params.phone,
+        external_request_id=params.external_request_id,
+        request=request,
+    )
 
 
 async def _send_stored_sms(params: SendSmsInput, message_id: int, ctx: ToolContext) -> Result[SendOutput]:
@@ -439,15 +464,19 @@ async def send_viber(params: SendViberInput, ctx: ToolContext) -> Result[SendOut
         tags=params.tags,
         external_request_id=params.external_request_id,
     )
-    if params.segment_id is not None:
-        report = SendReport("viber", f"Viber {text_start(params.text, 30)!r} to segment {params.segment_id}")
-        await report.send_to_segment(f"segment:{params.segment_id}", lambda: ctx.client.messages.send_viber(viber))
-        return report.result()
-    phone = params.phone or ""
-    report = SendReport("viber", f"Viber {text_start(params.text, 30)!r}")
-    addressee = Addressee(phone, phone, params.external_request_id)
-    await report.send([addressee], lambda: ctx.client.messages.send_viber(viber))
-    return report.result()
+
+    def request() -> Awaitable[list[SendResult]]:
+        return ctx.client.messages.send_viber(viber)
+
+    what = f"Viber {text_start(params.text, 30)!r}"
+    return await _one_off(
+        "viber",
+        what,
+        segment_id=params.segment_id,
+        phone=params.phone,
+        external_request_id=params.external_request_id,
+        request=request,
+    )
 
 
 # --- send_prepared_message -----------------------------------------------------------------------

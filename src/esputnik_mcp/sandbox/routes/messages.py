@@ -7,6 +7,7 @@ when there is one. A refused recipient gets ``status: ERROR`` and a ``message`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import Response
@@ -15,6 +16,7 @@ from esputnik_mcp.sandbox import rules
 from esputnik_mcp.sandbox.domain import account, contacts, messaging, segments
 from esputnik_mcp.sandbox.limits import MAX_ROWS, SMARTSEND_RECIPIENTS, TEMPLATE_READS
 from esputnik_mcp.sandbox.routes.base import Call, Handler, RouteSpec
+from esputnik_mcp.sandbox.state import State
 from esputnik_mcp.sandbox.validation import (
     MESSAGE_MODELS,
     EmailIn,
@@ -73,32 +75,45 @@ def send_email(call: Call) -> Response:
     return _results(results)
 
 
+def _phones(
+    state: State, listed: list[str] | None, group_id: int | None, channel: account.Channel
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """The numbers a one-off SMS or Viber message goes to, in order, each with the error result that
+    answers it instead of a send: ``listed`` and, with ``group_id``, every member of that segment
+    that ``channel`` reaches (both at once add up: a guess); each number once, by its digits. An
+    unknown segment is 404 (a guess); neither numbers nor a segment is 400."""
+    numbers = list(listed or [])
+    if group_id is not None:
+        segment = segments.get(state, group_id)
+        if segment is None:
+            raise not_found(f"Segment with id={group_id} not found")
+        for contact_id in segments.all_member_ids(state, segment):
+            phone = messaging.address_of(state, contact_id, channel)
+            if phone:
+                numbers.append(phone)
+    elif not numbers:
+        raise bad_request("phoneNumbers or groupId is required")
+    seen: set[str] = set()
+    for number in numbers:
+        digits = rules.normal_phone(number)
+        if digits is None:
+            yield number, messaging.error_result(number, f"Invalid phone number: {number}")
+        elif digits not in seen:
+            seen.add(digits)
+            yield number, None
+
+
 def send_sms(call: Call) -> Response:
     """To ``phoneNumbers`` and, with ``groupId``, to every member of that segment with a phone
     (both at once add up: a guess); an unknown segment is 404 (a guess)."""
     call.params()
     sms = parse_body(SmsIn, call.body)
     state = call.state
-    numbers = list(sms.phoneNumbers or [])
-    if sms.groupId is not None:
-        segment = segments.get(state, sms.groupId)
-        if segment is None:
-            raise not_found(f"Segment with id={sms.groupId} not found")
-        for contact_id in segments.all_member_ids(state, segment):
-            phone = contacts.channel_value(state, contact_id, "sms")
-            if phone:
-                numbers.append(phone)
-    elif not numbers:
-        raise bad_request("phoneNumbers or groupId is required")
-    results, seen = [], set()
-    for number in numbers:
-        digits = rules.normal_phone(number)
-        if digits is None:
-            results.append(messaging.error_result(number, f"Invalid phone number: {number}"))
+    results = []
+    for number, error in _phones(state, sms.phoneNumbers, sms.groupId, "sms"):
+        if error is not None:
+            results.append(error)
             continue
-        if digits in seen:
-            continue
-        seen.add(digits)
         contact_id = messaging.contact_for(state, "sms", number)
         variables = messaging.contact_variables(state, contact_id)
         out = messaging.Outgoing(
@@ -137,26 +152,11 @@ def send_viber(call: Call) -> Response:
     viber = parse_body(ViberIn, call.body)
     state = call.state
     sender = _viber_sender(call, viber.from_)
-    numbers = list(viber.phoneNumbers or [])
-    if viber.groupId is not None:
-        segment = segments.get(state, viber.groupId)
-        if segment is None:
-            raise not_found(f"Segment with id={viber.groupId} not found")
-        for contact_id in segments.all_member_ids(state, segment):
-            phone = messaging.address_of(state, contact_id, "viber")
-            if phone:
-                numbers.append(phone)
-    elif not numbers:
-        raise bad_request("phoneNumbers or groupId is required")
-    results, seen = [], set()
-    for number in numbers:
-        digits = rules.normal_phone(number)
-        if digits is None:
-            results.append(messaging.error_result(number, f"Invalid phone number: {number}"))
+    results = []
+    for number, error in _phones(state, viber.phoneNumbers, viber.groupId, "viber"):
+        if error is not None:
+            results.append(error)
             continue
-        if digits in seen:
-            continue
-        seen.add(digits)
         contact_id = messaging.contact_at(state, "viber", number) or messaging.contact_for(state, "sms", number)
         out = messaging.Outgoing(
             channel="viber",
