@@ -80,7 +80,8 @@ async def test_2500_promo_codes_go_in_three_requests_with_progress(mcp_both: Cli
         ("1001-2000", 1000),
         ("2001-2500", 500),
     ]
-    assert "eSputnik does not say which were new" in _first_line(result)
+    assert (out["new"], out["updated"]) == (2500, 0)
+    assert "2500 new and 0 existing" in _first_line(result)
     listed = data(await call(mcp_both, "list_promo_codes", {"type": "summer", "limit": 1}))
     assert listed["total"] == 2500
 
@@ -88,10 +89,14 @@ async def test_2500_promo_codes_go_in_three_requests_with_progress(mcp_both: Cli
 async def test_an_uploaded_code_that_exists_takes_the_new_values(mcp: Client) -> None:
     [code] = data(await call(mcp, "list_promo_codes", {"type": "spring-sale", "in_use": False, "limit": 1}))["codes"]
     arguments = {"codes": [code["code"]], "expires_at": "2025-12-31T20:15", "discount": 25, "type": "spring-sale"}
-    await call(mcp, "upload_promo_codes", arguments)
+    first = data(await call(mcp, "upload_promo_codes", {**arguments, "codes": [code["code"], "NEW-CODE-1"]}))
+    assert (first["new"], first["updated"]) == (1, 1)
+    again = data(await call(mcp, "upload_promo_codes", arguments))
+    assert (again["new"], again["updated"]) == (0, 1)
     found = data(await call(mcp, "list_promo_codes", {"type": "spring-sale", "discount": 25}))["codes"]
-    assert found == [
-        {"code": code["code"], "expires_at": "2025-12-31T20:15", "discount": 25, "type": "spring-sale", "in_use": False}
+    assert sorted(found, key=lambda c: c["code"]) == [
+        {"code": code, "expires_at": "2025-12-31T20:15", "discount": 25, "type": "spring-sale", "in_use": False}
+        for code in sorted([code["code"], "NEW-CODE-1"])
     ]
 
 

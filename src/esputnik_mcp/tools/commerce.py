@@ -89,7 +89,9 @@ class UploadPromoCodesOutput(ToolOutput):
 
     codes: int = Field(description="Distinct codes sent.")
     duplicates: int = Field(description="Given more than once, sent once.")
-    accepted: int = Field(description="Created or updated; eSputnik does not say which.")
+    new: int = Field(description="Sent codes that did not exist before the call.")
+    updated: int = Field(description="Sent codes that existed, now with these values.")
+    accepted: int
     failed: int
     expires_at: str
     requests: list[RequestView]
@@ -108,7 +110,8 @@ def _upload_target(params: UploadPromoCodesInput) -> str:
     destructive=True,
     target=_upload_target,
     description=f"""Add promo codes with one expiry, discount, type and in_use flag; codes that exist take these
-    values. {PROMO_CODES_PER_REQUEST} codes per request.""",
+    values. One read of the existing codes (to count new and updated), then {PROMO_CODES_PER_REQUEST} codes per
+    request.""",
     example={"codes": ["SUMMER-0001", "SUMMER-0002"], "expires_at": "2025-08-31", "discount": 15, "type": "summer"},
 )
 async def upload_promo_codes(params: UploadPromoCodesInput, ctx: ToolContext) -> Result[UploadPromoCodesOutput]:
@@ -116,6 +119,10 @@ async def upload_promo_codes(params: UploadPromoCodesInput, ctx: ToolContext) ->
     for index, code in enumerate(params.codes):
         first.setdefault(code, index)
     codes = list(first)
+    # eSputnik's answer echoes the payload and says nothing of which codes were new: the codes that
+    # exist are read first (one read: the list is not paged).
+    existing = {code.code for code in await ctx.client.promo_codes.codes()}
+    new = sum(1 for code in codes if code not in existing)
     outcomes = await ctx.client.promo_codes.upload_chunked(
         codes,
         expiration_date=params.expires_at,
@@ -129,14 +136,16 @@ async def upload_promo_codes(params: UploadPromoCodesInput, ctx: ToolContext) ->
     out = UploadPromoCodesOutput(
         codes=len(codes),
         duplicates=len(params.codes) - len(codes),
+        new=new,
+        updated=len(codes) - new,
         accepted=sum(r.accepted for r in requests),
         failed=sum(r.failed for r in requests),
         expires_at=params.expires_at,
         requests=requests,
     )
     summary = (
-        f"{counted(out.codes, 'promo code')} in {counted(len(requests), 'request')}: {out.accepted} accepted "
-        "(new codes created, existing ones given these values; eSputnik does not say which were new)"
+        f"{counted(out.codes, 'promo code')} in {counted(len(requests), 'request')}: {out.accepted} accepted; "
+        f"of those sent, {out.new} new and {out.updated} existing (given these values)"
     )
     if out.failed:
         summary += f", {out.failed} failed (first: {next(r.error for r in requests if r.error)})"
