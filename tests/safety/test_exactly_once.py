@@ -26,8 +26,12 @@ EMAIL = "POST /v1/message/email"
 SMS = "POST /v1/message/sms"
 SMARTSEND = "POST /v1/message/{id}/smartsend"
 EVENT = "POST /v2/event"
+VIBER = "POST /v1/message/viber"
+BROADCAST = "POST /v1/broadcast"
 SEND = {"to": "olena@example.com", "subject": "Spring sale", "html": "<p>Hello</p>"}
 TEMPLATE = 3001
+SMS_TEMPLATE = 4001
+TEST_RECIPIENTS = 2005  # a small static segment of the demo account
 
 
 async def at_once(calls: Sequence[Callable[[], Awaitable[CallToolResult]]]) -> list[CallToolResult]:
@@ -59,6 +63,12 @@ SENDS: dict[str, tuple[str, dict[str, Any], str]] = {
     "send_prepared_message": (
         "send_prepared_message",
         {"message_id": TEMPLATE, "channel": "email", "recipients": [{"locator": "olena@example.com"}]},
+        SMARTSEND,
+    ),
+    "send_viber": ("send_viber", {"phone": "+380501234567", "text": "Your order has shipped"}, VIBER),
+    "send_sms with a stored message": (
+        "send_sms",
+        {"phone": "+380501234567", "message_id": SMS_TEMPLATE, "params": {"code": "4821"}},
         SMARTSEND,
     ),
     "generate_event": (
@@ -107,6 +117,36 @@ async def test_previews_redeemed_at_once_send_once(sandbox: Sandbox, clock: Fake
             [lambda t=token: mcp.call_tool("send_email", {**SEND, "confirmation_token": t}) for token in tokens]
         )
         assert server.sent(EMAIL) == 1
+    refused_as_duplicates(results)
+
+
+# Sends to whole segments, which only a person may approve (here every elicitation is approved).
+TO_SEGMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "send_sms to a segment": ("send_sms", {"segment_id": TEST_RECIPIENTS, "text": "-20% today"}, SMS),
+    "send_viber to a segment": ("send_viber", {"segment_id": TEST_RECIPIENTS, "text": "-20% today"}, VIBER),
+    "create_broadcast": (
+        "create_broadcast",
+        {"message_id": TEMPLATE, "channel": "email", "segment_ids": [TEST_RECIPIENTS], "title": "Spring"},
+        BROADCAST,
+    ),
+}
+
+
+@pytest.mark.parametrize("tool", list(TO_SEGMENTS))
+async def test_identical_approved_sends_to_a_segment_reach_esputnik_once(
+    sandbox: Sandbox, clock: FakeClock, tool: str
+) -> None:
+    async def approve(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    name, arguments, route = TO_SEGMENTS[tool]
+    sandbox.faults.add(Fault(route=route, delay=0.05, times=None))
+    async with server_with(
+        sandbox, clock, send_confirmation="elicit", sends_per_minute=100, sends_per_minute_total=100
+    ) as server:
+        async with connect(server, elicitation=approve) as mcp:
+            results = await at_once([lambda: mcp.call_tool(name, arguments)] * 5)
+        assert server.sent(route) == 1
     refused_as_duplicates(results)
 
 
